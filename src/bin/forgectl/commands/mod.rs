@@ -1,0 +1,22 @@
+//! One module per forgectl command group.
+
+/// Sends `$request` and returns the fields of the expected answer, or an error naming the op.
+macro_rules! ask {
+    ($client:expr, $request:expr, $pattern:pat => $value:expr) => {{
+        let request = $request;
+        match $client.call(&request)? {
+            $pattern => $value,
+            _ => {
+                return Err(forge::client::Error::Unexpected { op: request.op() }.into());
+            }
+        }
+    }};
+}
+
+pub mod access;
+pub mod audit;
+pub mod key;
+pub mod keys;
+pub mod repo;
+pub mod status;
+pub mod user;

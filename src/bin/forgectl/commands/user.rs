@@ -1,0 +1,53 @@
+//! `forgectl user add|list|remove`.
+
+use crate::output;
+use forge::client::Client;
+use forge::exit::Code;
+use forge::user_name::UserName;
+use forge::wire::{Request, Response};
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Add a user
+    Add {
+        /// The user name: letters, digits, '.', '_' and '-'
+        name: UserName,
+    },
+    /// List users with their number of keys
+    List {
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a user with their keys and grants (their audit history stays)
+    Remove {
+        /// The user name
+        name: UserName,
+    },
+}
+
+pub fn run(client: &Client, command: Command) -> anyhow::Result<Code> {
+    match command {
+        Command::Add { name } => {
+            ask!(client, Request::UserAdd { user: name.clone() }, Response::Done => ());
+            println!("added user '{name}'");
+        }
+        Command::List { json } => {
+            let users = ask!(client, Request::UserList, Response::Users { users } => users);
+            if json {
+                output::json(&users)?;
+            } else {
+                let rows: Vec<_> = users
+                    .iter()
+                    .map(|u| vec![u.name.to_string(), u.keys.to_string(), u.created.clone()])
+                    .collect();
+                output::table(&["USER", "KEYS", "CREATED"], &rows);
+            }
+        }
+        Command::Remove { name } => {
+            ask!(client, Request::UserRemove { user: name.clone() }, Response::Done => ());
+            println!("removed user '{name}' with their keys and grants");
+        }
+    }
+    Ok(Code::Success)
+}

@@ -1,0 +1,267 @@
+//! The client side of the wire protocol: connect to `forged` (with a timeout and one brief
+//! retry), ask one question, read one answer.
+
+use crate::keys::KeyId;
+use crate::policy::{Access, RefUpdate};
+use crate::repo_name::RepoName;
+use crate::user_name::UserName;
+use crate::wire::{self, ErrorKind, ReachableRepo, RefChange, RefVerdict, Request, Response};
+use std::io::{BufReader, ErrorKind as IoErrorKind};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// How long the shims wait for `forged` before failing closed.
+pub const SHIM_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long `forgectl` waits for `forged` (some admin requests write many rows).
+pub const ADMIN_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The pause before the one retry of a refused connection (forged restarting under systemd).
+const RETRY_PAUSE: Duration = Duration::from_millis(300);
+
+/// Why a question to `forged` got no usable answer.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The socket could not be reached: forged is down, or the path is wrong.
+    #[error("cannot reach forged at {}", socket.display())]
+    Unreachable {
+        /// The socket path.
+        socket: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The socket exists but this account may not connect to it.
+    #[error("cannot reach forged at {}: permission denied; run as root or as a forge admin", socket.display())]
+    NoPermission {
+        /// The socket path.
+        socket: PathBuf,
+    },
+    /// forged did not answer in time.
+    #[error("forged did not answer within {} seconds", timeout.as_secs())]
+    TimedOut {
+        /// The time waited.
+        timeout: Duration,
+    },
+    /// The exchange broke off or was not valid protocol.
+    #[error("talking to forged failed")]
+    Protocol(#[source] wire::Error),
+    /// forged answered with an error.
+    #[error("{message}")]
+    Answer {
+        /// What kind of error.
+        kind: ErrorKind,
+        /// forged's one-line message.
+        message: String,
+        /// The request id under which forged logged details.
+        request: String,
+    },
+    /// forged answered with something that does not fit the question.
+    #[error("forged gave an unexpected answer to '{op}'")]
+    Unexpected {
+        /// The op asked.
+        op: &'static str,
+    },
+}
+
+impl Error {
+    /// Returns whether the error means forged could not be asked at all (down or too slow).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Error::Unreachable { .. } | Error::TimedOut { .. })
+            || matches!(self, Error::Protocol(wire::Error::Closed))
+    }
+}
+
+/// A connection-per-question client of `forged`.
+#[derive(Debug, Clone)]
+pub struct Client {
+    socket: PathBuf,
+    timeout: Duration,
+}
+
+/// What `check` answers when access is granted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    /// The key's owner.
+    pub user: UserName,
+    /// The repository, as forge spells it.
+    pub repo: RepoName,
+    /// The repository's folder.
+    pub path: PathBuf,
+    /// The session id the hooks quote back.
+    pub session: String,
+}
+
+impl Client {
+    /// Returns a client of the forged listening on `socket`, waiting at most `timeout`.
+    pub fn new(socket: &Path, timeout: Duration) -> Client {
+        Client {
+            socket: socket.to_owned(),
+            timeout,
+        }
+    }
+
+    /// Asks one question and returns the answer; an error answer becomes [`Error::Answer`].
+    pub fn call(&self, request: &Request) -> Result<Response, Error> {
+        let stream = self.connect()?;
+        stream
+            .set_read_timeout(Some(self.timeout))
+            .and_then(|()| stream.set_write_timeout(Some(self.timeout)))
+            .map_err(|e| Error::Protocol(e.into()))?;
+        let mut writer = &stream;
+        wire::write_message(&mut writer, request).map_err(|e| self.classify(e))?;
+        let mut reader = BufReader::new(&stream);
+        let line = wire::read_line(&mut reader, wire::MAX_RESPONSE_BYTES)
+            .map_err(|e| self.classify(e))?
+            .ok_or(Error::Protocol(wire::Error::Closed))?;
+        match wire::parse_message(&line).map_err(Error::Protocol)? {
+            Response::Error {
+                kind,
+                message,
+                request,
+            } => Err(Error::Answer {
+                kind,
+                message,
+                request,
+            }),
+            response => Ok(response),
+        }
+    }
+
+    fn connect(&self) -> Result<UnixStream, Error> {
+        match UnixStream::connect(&self.socket) {
+            Ok(stream) => Ok(stream),
+            Err(e) if e.kind() == IoErrorKind::PermissionDenied => Err(Error::NoPermission {
+                socket: self.socket.clone(),
+            }),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    IoErrorKind::ConnectionRefused | IoErrorKind::NotFound
+                ) =>
+            {
+                std::thread::sleep(RETRY_PAUSE);
+                UnixStream::connect(&self.socket).map_err(|source| Error::Unreachable {
+                    socket: self.socket.clone(),
+                    source,
+                })
+            }
+            Err(source) => Err(Error::Unreachable {
+                socket: self.socket.clone(),
+                source,
+            }),
+        }
+    }
+
+    fn classify(&self, error: wire::Error) -> Error {
+        match &error {
+            wire::Error::Io(io)
+                if matches!(io.kind(), IoErrorKind::WouldBlock | IoErrorKind::TimedOut) =>
+            {
+                Error::TimedOut {
+                    timeout: self.timeout,
+                }
+            }
+            _ => Error::Protocol(error),
+        }
+    }
+
+    /// Asks whether the owner of `key` may have `access` to `repo`; `Ok(None)` means denied
+    /// (or no such repository, which reads the same).
+    pub fn check(
+        &self,
+        key: KeyId,
+        repo: &RepoName,
+        access: Access,
+    ) -> Result<Option<Grant>, Error> {
+        let request = Request::Check {
+            key,
+            repo: repo.clone(),
+            access,
+        };
+        match self.call(&request) {
+            Ok(Response::Granted {
+                user,
+                repo,
+                path,
+                session,
+            }) => Ok(Some(Grant {
+                user,
+                repo,
+                path,
+                session,
+            })),
+            Err(Error::Answer {
+                kind: ErrorKind::Denied,
+                ..
+            }) => Ok(None),
+            Ok(_) => Err(Error::Unexpected { op: request.op() }),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Asks who owns `key`; `Ok(None)` for an unknown or removed key.
+    pub fn whoami(&self, key: KeyId) -> Result<Option<UserName>, Error> {
+        match self.call(&Request::Whoami { key }) {
+            Ok(Response::Identity { user, .. }) => Ok(Some(user)),
+            Err(Error::Answer {
+                kind: ErrorKind::Denied,
+                ..
+            }) => Ok(None),
+            Ok(_) => Err(Error::Unexpected { op: "whoami" }),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Asks which repositories the owner of `key` can reach; `Ok(None)` for an unknown key.
+    pub fn info(&self, key: KeyId) -> Result<Option<(UserName, Vec<ReachableRepo>)>, Error> {
+        match self.call(&Request::Info { key }) {
+            Ok(Response::Reachable { user, repos }) => Ok(Some((user, repos))),
+            Err(Error::Answer {
+                kind: ErrorKind::Denied,
+                ..
+            }) => Ok(None),
+            Ok(_) => Err(Error::Unexpected { op: "info" }),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Asks whether the updates of one push may happen (pre-receive).
+    pub fn check_refs(
+        &self,
+        push: &crate::hooks::PushEnv,
+        updates: Vec<RefUpdate>,
+    ) -> Result<Vec<RefVerdict>, Error> {
+        let request = Request::CheckRefs {
+            session: push.session.clone(),
+            user: push.user.clone(),
+            key: push.key,
+            repo: push.repo.clone(),
+            updates,
+        };
+        match self.call(&request)? {
+            Response::RefVerdicts { verdicts } => Ok(verdicts),
+            _ => Err(Error::Unexpected { op: request.op() }),
+        }
+    }
+
+    /// Reports the updates git made (post-receive).
+    pub fn record(
+        &self,
+        push: &crate::hooks::PushEnv,
+        updates: Vec<RefChange>,
+    ) -> Result<(), Error> {
+        let request = Request::Record {
+            session: push.session.clone(),
+            user: push.user.clone(),
+            key: push.key,
+            repo: push.repo.clone(),
+            updates,
+        };
+        match self.call(&request)? {
+            Response::Done => Ok(()),
+            _ => Err(Error::Unexpected { op: request.op() }),
+        }
+    }
+}

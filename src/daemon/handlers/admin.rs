@@ -1,0 +1,173 @@
+//! What admins ask through `forgectl`: users, keys, repositories, grants, decisions, the audit
+//! log, status and `authorized_keys`.
+
+use super::{Daemon, Failure, Handled};
+use crate::daemon::disk;
+use crate::keys::{self, Fingerprint, PublicKey};
+use crate::policy::{self, Access, Decision};
+use crate::repo_name::RepoName;
+use crate::user_name::UserName;
+use crate::wire::{Response, StatusInfo};
+
+/// The most audit entries one request returns.
+const MAX_AUDIT_LIMIT: u32 = 100_000;
+
+pub(super) fn user_add(daemon: &Daemon, user: UserName) -> Handled {
+    daemon.store.add_user(&user)?;
+    tracing::info!(user = %user, "user added");
+    Ok(Response::Done)
+}
+
+pub(super) fn user_list(daemon: &Daemon) -> Handled {
+    Ok(Response::Users {
+        users: daemon.store.list_users()?,
+    })
+}
+
+pub(super) fn user_remove(daemon: &Daemon, user: UserName) -> Handled {
+    daemon.store.remove_user(&user)?;
+    tracing::info!(user = %user, "user removed with their keys and grants");
+    Ok(Response::Done)
+}
+
+pub(super) fn key_add(daemon: &Daemon, user: UserName, text: &str) -> Handled {
+    let key = PublicKey::parse_authorized(text)
+        .map_err(|e| Failure::refused(format!("cannot add key for '{user}': {e}")))?;
+    let info = daemon.store.add_key(&user, &key).map_err(|e| match e {
+        crate::store::Error::AlreadyExists { what } => Failure::refused(format!(
+            "cannot add key for '{user}': {what}; remove it first"
+        )),
+        other => other.into(),
+    })?;
+    tracing::info!(user = %user, key = %info.id, fingerprint = %info.fingerprint, "key added");
+    Ok(Response::Keys { keys: vec![info] })
+}
+
+pub(super) fn key_list(daemon: &Daemon, user: Option<UserName>) -> Handled {
+    Ok(Response::Keys {
+        keys: daemon.store.list_keys(user.as_ref())?,
+    })
+}
+
+pub(super) fn key_remove(daemon: &Daemon, fingerprint: Fingerprint) -> Handled {
+    let info = daemon.store.remove_key(&fingerprint)?;
+    tracing::info!(user = %info.user, key = %info.id, fingerprint = %info.fingerprint, "key removed");
+    Ok(Response::Keys { keys: vec![info] })
+}
+
+pub(super) fn repo_create(
+    daemon: &Daemon,
+    repo: RepoName,
+    description: &str,
+    public: bool,
+) -> Handled {
+    if description.len() > 1024 || description.chars().any(char::is_control) {
+        return Err(Failure::refused(
+            "a description is one line of at most 1024 bytes",
+        ));
+    }
+    let path = repo.to_path(&daemon.config.repos);
+    let hooks = daemon.config.hooks.clone();
+    daemon.store.create_repo(
+        &repo,
+        description,
+        public,
+        Box::new(|| disk::create_bare(&path, &hooks).map_err(Into::into)),
+    )?;
+    tracing::info!(repo = %repo, public, path = %path.display(), "repository created");
+    Ok(Response::Done)
+}
+
+pub(super) fn repo_list(daemon: &Daemon) -> Handled {
+    Ok(Response::Repos {
+        repos: daemon.store.list_repos()?,
+    })
+}
+
+pub(super) fn repo_remove(daemon: &Daemon, repo: RepoName) -> Handled {
+    let path = repo.to_path(&daemon.config.repos);
+    let root = daemon.config.repos.clone();
+    let mut moved_to = None;
+    daemon.store.remove_repo(
+        &repo,
+        Box::new(|| {
+            moved_to = disk::move_aside(&root, &path)?;
+            Ok(())
+        }),
+    )?;
+    match moved_to {
+        Some(place) => {
+            tracing::info!(repo = %repo, kept_in = %place.display(), "repository removed; its files were moved aside")
+        }
+        None => tracing::info!(repo = %repo, "repository removed; it had no folder"),
+    }
+    Ok(Response::Done)
+}
+
+pub(super) fn grant(daemon: &Daemon, repo: RepoName, user: UserName, access: Access) -> Handled {
+    daemon.store.grant(&repo, &user, access)?;
+    tracing::info!(user = %user, repo = %repo, %access, "access granted");
+    Ok(Response::Done)
+}
+
+pub(super) fn revoke(daemon: &Daemon, repo: RepoName, user: UserName) -> Handled {
+    daemon.store.revoke(&repo, &user)?;
+    tracing::info!(user = %user, repo = %repo, "grant revoked");
+    Ok(Response::Done)
+}
+
+pub(super) fn access(daemon: &Daemon, user: UserName, repo: RepoName, access: Access) -> Handled {
+    if !daemon.store.has_user(&user)? {
+        return Err(Failure::refused(format!("user '{user}' does not exist")));
+    }
+    let decision = match daemon.store.standing(&user, &repo)? {
+        Some(standing) => policy::decide(standing, access),
+        None => Decision {
+            allowed: false,
+            reason: format!("no repository '{repo}'"),
+        },
+    };
+    Ok(Response::Decision { decision })
+}
+
+pub(super) fn audit(
+    daemon: &Daemon,
+    repo: Option<RepoName>,
+    user: Option<UserName>,
+    limit: u32,
+) -> Handled {
+    let entries = daemon.store.audit(
+        repo.as_ref(),
+        user.as_ref().map(UserName::as_str),
+        limit.min(MAX_AUDIT_LIMIT),
+    )?;
+    Ok(Response::Audit { entries })
+}
+
+pub(super) fn status(daemon: &Daemon) -> Handled {
+    let counts = daemon.store.counts()?;
+    Ok(Response::Status(StatusInfo {
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        protocol: crate::wire::PROTOCOL_VERSION,
+        uptime_seconds: daemon.started.elapsed().as_secs(),
+        ..counts
+    }))
+}
+
+pub(super) fn authorized_keys(daemon: &Daemon) -> Handled {
+    let config = &daemon.config;
+    let lines = daemon
+        .store
+        .all_keys()?
+        .into_iter()
+        .map(|(id, key)| {
+            keys::authorized_keys_line(
+                &config.forge_shell,
+                config.path_for_forced_command(),
+                id,
+                &key,
+            )
+        })
+        .collect();
+    Ok(Response::AuthorizedKeys { lines })
+}

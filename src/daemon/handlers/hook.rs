@@ -1,0 +1,176 @@
+//! Questions `forge-hook` asks: may these ref updates happen (pre-receive), and these happened
+//! (post-receive).
+
+use super::{Caller, Daemon, Failure, Handled};
+use crate::hooks;
+use crate::keys::KeyId;
+use crate::policy::{self, ObjectId, RefUpdate, Standing, UpdateKind};
+use crate::repo_name::RepoName;
+use crate::store::audit::Pusher;
+use crate::user_name::UserName;
+use crate::wire::{RefChange, RefVerdict, Response};
+
+/// Who is pushing, as forged sees it: a user over SSH, or a local account.
+enum Pushing {
+    Remote { user: UserName, key: KeyId },
+    Local { name: String },
+}
+
+impl Pushing {
+    fn name(&self) -> &str {
+        match self {
+            Pushing::Remote { user, .. } => user.as_str(),
+            Pushing::Local { name } => name,
+        }
+    }
+
+    fn key(&self) -> Option<KeyId> {
+        match self {
+            Pushing::Remote { key, .. } => Some(*key),
+            Pushing::Local { .. } => None,
+        }
+    }
+}
+
+fn pushing(
+    caller: &Caller,
+    user: Option<UserName>,
+    key: Option<KeyId>,
+) -> Result<Pushing, Failure> {
+    match (user, key) {
+        (Some(user), Some(key)) => Ok(Pushing::Remote { user, key }),
+        (None, None) => Ok(Pushing::Local {
+            name: format!("local:{}", caller.uid),
+        }),
+        _ => Err(Failure::refused(
+            "a push names a user without a key, or a key without a user",
+        )),
+    }
+}
+
+/// `check_refs`: decide every update of one push; if all are allowed, store them as pending.
+pub(super) fn check_refs(
+    daemon: &Daemon,
+    caller: &Caller,
+    session: Option<String>,
+    user: Option<UserName>,
+    key: Option<KeyId>,
+    repo: RepoName,
+    updates: Vec<RefUpdate>,
+) -> Handled {
+    if updates.len() > hooks::MAX_UPDATES {
+        return Err(Failure::refused(format!(
+            "a push may update at most {} refs",
+            hooks::MAX_UPDATES
+        )));
+    }
+    let pushing = pushing(caller, user, key)?;
+    let verdicts: Vec<RefVerdict> = match standing(daemon, &pushing, &repo)? {
+        Ok(standing) => updates
+            .iter()
+            .map(|update| {
+                let decision = policy::decide_ref(standing, update);
+                RefVerdict {
+                    ref_name: update.ref_name.clone(),
+                    allowed: decision.allowed,
+                    reason: decision.reason,
+                }
+            })
+            .collect(),
+        Err(reason) => updates
+            .iter()
+            .map(|update| RefVerdict {
+                ref_name: update.ref_name.clone(),
+                allowed: false,
+                reason: reason.clone(),
+            })
+            .collect(),
+    };
+    for (update, verdict) in updates.iter().zip(&verdicts) {
+        tracing::info!(
+            user = %pushing.name(), repo = %repo, ref_name = %update.ref_name,
+            old = %update.old, new = %update.new, kind = %update.kind,
+            allowed = verdict.allowed, rule = %verdict.reason, "ref update decided"
+        );
+    }
+    // git refuses the whole push if pre-receive refuses any ref, so only a fully allowed push
+    // leaves pending rows behind.
+    if verdicts.iter().all(|verdict| verdict.allowed) && !updates.is_empty() {
+        let pusher = Pusher {
+            session: session.as_deref(),
+            user: pushing.name(),
+            key: pushing.key(),
+            repo: &repo,
+        };
+        daemon
+            .store
+            .add_pending(pusher, &updates.iter().collect::<Vec<_>>())?;
+    }
+    Ok(Response::RefVerdicts { verdicts })
+}
+
+/// Returns the standing of the pusher on `repo`, or the reason every update is refused.
+fn standing(
+    daemon: &Daemon,
+    pushing: &Pushing,
+    repo: &RepoName,
+) -> Result<Result<Standing, String>, Failure> {
+    match pushing {
+        Pushing::Local { .. } if daemon.config.allow_local_push => Ok(Ok(Standing {
+            grant: Some(policy::Access::Admin),
+            is_public: false,
+        })),
+        Pushing::Local { .. } => Ok(Err(
+            "pushes that bypass forge-shell are disabled; push over ssh, or set allow_local_push"
+                .into(),
+        )),
+        Pushing::Remote { user, key } => {
+            if daemon.store.key_owner(*key)?.as_ref() != Some(user) {
+                return Ok(Err("this key is no longer registered to you".into()));
+            }
+            Ok(daemon
+                .store
+                .standing(user, repo)?
+                .ok_or_else(|| format!("no repository '{repo}' writable with this key")))
+        }
+    }
+}
+
+/// `record`: confirm the updates git made, idempotently.
+pub(super) fn record(
+    daemon: &Daemon,
+    caller: &Caller,
+    session: Option<String>,
+    user: Option<UserName>,
+    key: Option<KeyId>,
+    repo: RepoName,
+    updates: Vec<RefChange>,
+) -> Handled {
+    let pushing = pushing(caller, user, key)?;
+    let path = repo.to_path(&daemon.config.repos);
+    let classify = |change: &RefChange| -> UpdateKind {
+        match git2::Repository::open_bare(&path) {
+            Ok(repository) => hooks::classify(&repository, &change.old, &change.new),
+            Err(_) => fallback_kind(&change.old, &change.new),
+        }
+    };
+    let pusher = Pusher {
+        session: session.as_deref(),
+        user: pushing.name(),
+        key: pushing.key(),
+        repo: &repo,
+    };
+    let confirmed = daemon.store.confirm(pusher, &updates, &classify)?;
+    tracing::info!(user = %pushing.name(), repo = %repo, confirmed, "push recorded");
+    Ok(Response::Done)
+}
+
+fn fallback_kind(old: &ObjectId, new: &ObjectId) -> UpdateKind {
+    if old.is_zero() {
+        UpdateKind::Create
+    } else if new.is_zero() {
+        UpdateKind::Delete
+    } else {
+        UpdateKind::NonFastForward
+    }
+}

@@ -1,0 +1,122 @@
+//! One `match` that sends each request to its handler, after one check that the caller may ask
+//! it at all, so a new op cannot skip that check.
+
+mod admin;
+mod hook;
+mod shell;
+
+use super::{Caller, Daemon};
+use crate::store;
+use crate::wire::{ErrorKind, Request, Response};
+
+/// A handler's failure: what kind, and the one line the client shows.
+#[derive(Debug)]
+pub(super) struct Failure {
+    kind: ErrorKind,
+    message: String,
+}
+
+impl Failure {
+    fn refused(message: impl Into<String>) -> Failure {
+        Failure {
+            kind: ErrorKind::Refused,
+            message: message.into(),
+        }
+    }
+
+    fn denied() -> Failure {
+        Failure {
+            kind: ErrorKind::Denied,
+            message: "denied".into(),
+        }
+    }
+
+    fn internal(message: impl Into<String>) -> Failure {
+        Failure {
+            kind: ErrorKind::Internal,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<store::Error> for Failure {
+    fn from(error: store::Error) -> Failure {
+        match error {
+            store::Error::AlreadyExists { .. } | store::Error::NotFound { .. } => {
+                Failure::refused(error.to_string())
+            }
+            _ => Failure::internal(format!("{:#}", anyhow::Error::new(error))),
+        }
+    }
+}
+
+type Handled = Result<Response, Failure>;
+
+/// Answers `request` from `caller`; `id` names the request in the log and in error answers.
+pub(super) fn handle(daemon: &Daemon, caller: &Caller, request: Request, id: &str) -> Response {
+    let span = tracing::info_span!("request", request = %id, op = request.op());
+    let _entered = span.enter();
+    let role = daemon.roles.role_of(caller);
+    if role < Some(request.required_role()) {
+        tracing::warn!(peer_uid = caller.uid, "caller may not ask this; refused");
+        return Response::Error {
+            kind: ErrorKind::Forbidden,
+            message: format!(
+                "account uid {} may not ask '{}'; run as root, the git account or a forge admin",
+                caller.uid,
+                request.op()
+            ),
+            request: id.to_owned(),
+        };
+    }
+    let outcome = match request {
+        Request::Check { key, repo, access } => shell::check(daemon, key, repo, access),
+        Request::Whoami { key } => shell::whoami(daemon, key),
+        Request::Info { key } => shell::info(daemon, key),
+        Request::CheckRefs {
+            session,
+            user,
+            key,
+            repo,
+            updates,
+        } => hook::check_refs(daemon, caller, session, user, key, repo, updates),
+        Request::Record {
+            session,
+            user,
+            key,
+            repo,
+            updates,
+        } => hook::record(daemon, caller, session, user, key, repo, updates),
+        Request::UserAdd { user } => admin::user_add(daemon, user),
+        Request::UserList => admin::user_list(daemon),
+        Request::UserRemove { user } => admin::user_remove(daemon, user),
+        Request::KeyAdd { user, key } => admin::key_add(daemon, user, &key),
+        Request::KeyList { user } => admin::key_list(daemon, user),
+        Request::KeyRemove { fingerprint } => admin::key_remove(daemon, fingerprint),
+        Request::RepoCreate {
+            repo,
+            description,
+            public,
+        } => admin::repo_create(daemon, repo, &description, public),
+        Request::RepoList => admin::repo_list(daemon),
+        Request::RepoRemove { repo } => admin::repo_remove(daemon, repo),
+        Request::Grant { repo, user, access } => admin::grant(daemon, repo, user, access),
+        Request::Revoke { repo, user } => admin::revoke(daemon, repo, user),
+        Request::Access { user, repo, access } => admin::access(daemon, user, repo, access),
+        Request::Audit { repo, user, limit } => admin::audit(daemon, repo, user, limit),
+        Request::Status => admin::status(daemon),
+        Request::AuthorizedKeys => admin::authorized_keys(daemon),
+    };
+    outcome.unwrap_or_else(|failure| {
+        match failure.kind {
+            ErrorKind::Internal => tracing::error!(error = %failure.message, "request failed"),
+            ErrorKind::Denied => {}
+            _ => tracing::info!(reason = %failure.message, "request refused"),
+        }
+        Response::Error {
+            kind: failure.kind,
+            message: failure.message,
+            request: id.to_owned(),
+        }
+    })
+}

@@ -1,0 +1,168 @@
+//! `forged`: the single source of truth. It listens on a Unix socket, identifies each peer by
+//! `SO_PEERCRED`, answers one request per line, and keeps all state in the [`Store`].
+//!
+//! Crash-only: every acknowledged change is committed before the answer is written, and at
+//! start-up (and then every minute) pending ref updates are reconciled against the real refs.
+
+mod disk;
+mod handlers;
+mod listener;
+mod peer;
+mod reconcile;
+
+use crate::config::Config;
+use crate::store::{self, Store};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+pub use peer::{Caller, Roles};
+
+/// How often pending ref updates are reconciled while forged runs, and how old they must be.
+const RECONCILE_EVERY: Duration = Duration::from_secs(60);
+
+/// Why forged cannot serve.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The database cannot be opened or migrated.
+    #[error("cannot open the database {}", path.display())]
+    Store {
+        /// The database file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: store::Error,
+    },
+    /// A folder forged needs cannot be made.
+    #[error("cannot create {}", path.display())]
+    Folder {
+        /// The folder.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Another forged answers on the socket.
+    #[error("another forged is already listening on {}; stop it first", path.display())]
+    AlreadyRunning {
+        /// The socket.
+        path: PathBuf,
+    },
+    /// The socket path holds something that is not a socket.
+    #[error("{} exists and is not a socket; remove it or set 'socket' in forge.toml", path.display())]
+    NotASocket {
+        /// The path.
+        path: PathBuf,
+    },
+    /// The socket cannot be bound or served.
+    #[error("cannot listen on {}", path.display())]
+    Listen {
+        /// The socket.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Signal handlers cannot be installed.
+    #[error("cannot install signal handlers")]
+    Signals(#[source] std::io::Error),
+}
+
+/// Everything a request handler may use.
+pub struct Daemon {
+    config: Config,
+    store: Store,
+    roles: Roles,
+    started: Instant,
+    ids: RequestIds,
+}
+
+/// Hands out request and session ids: unique across restarts, short enough to quote.
+struct RequestIds {
+    next: AtomicU64,
+}
+
+impl RequestIds {
+    fn new() -> RequestIds {
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        RequestIds {
+            next: AtomicU64::new(seed),
+        }
+    }
+
+    fn next(&self) -> String {
+        format!("{:016x}", self.next.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+impl Daemon {
+    /// Returns a daemon for `config`: the folders made, the database opened and migrated, the
+    /// accounts of the git user and the admins resolved, pending updates reconciled.
+    pub fn open(config: Config) -> Result<Daemon, Error> {
+        for folder in [config.database.parent(), Some(config.repos.as_path())]
+            .into_iter()
+            .flatten()
+        {
+            std::fs::create_dir_all(folder).map_err(|source| Error::Folder {
+                path: folder.to_owned(),
+                source,
+            })?;
+        }
+        let store = Store::open(&config.database).map_err(|source| Error::Store {
+            path: config.database.clone(),
+            source,
+        })?;
+        let daemon = Daemon {
+            roles: Roles::resolve(&config),
+            config,
+            store,
+            started: Instant::now(),
+            ids: RequestIds::new(),
+        };
+        reconcile::run(&daemon, i64::MAX);
+        Ok(daemon)
+    }
+
+    /// Serves until SIGTERM or SIGINT, then stops accepting, lets open connections finish
+    /// briefly, and removes the socket.
+    pub fn serve(self) -> Result<(), Error> {
+        let stop = Arc::new(AtomicBool::new(false));
+        for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+            signal_hook::flag::register(signal, Arc::clone(&stop)).map_err(Error::Signals)?;
+        }
+        let listener = listener::Listener::bind(&self.config.socket)?;
+        tracing::info!(
+            socket = %self.config.socket.display(),
+            database = %self.config.database.display(),
+            repos = %self.config.repos.display(),
+            version = env!("CARGO_PKG_VERSION"),
+            "forged listening"
+        );
+        let daemon = Arc::new(self);
+        let periodic = Arc::clone(&daemon);
+        let mut last_reconcile = Instant::now();
+        listener.serve(&stop, &daemon, move || {
+            if last_reconcile.elapsed() >= RECONCILE_EVERY {
+                let cutoff = store_now() - RECONCILE_EVERY.as_secs() as i64;
+                reconcile::run(&periodic, cutoff);
+                last_reconcile = Instant::now();
+            }
+        });
+        tracing::info!("forged stopped");
+        Ok(())
+    }
+
+    /// Returns the configuration forged runs with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+}
+
+fn store_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}

@@ -1,0 +1,156 @@
+//! Running git for a user: `exec` of `git-upload-pack` & co. with an argument vector and an
+//! environment built anew, never through a shell.
+
+use crate::hooks;
+use crate::keys::KeyId;
+use crate::ssh_command::GitService;
+use std::ffi::OsString;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The `PATH` git runs with; nothing of the caller's environment leaks in.
+pub const PATH: &str = "/usr/local/bin:/usr/bin:/bin";
+
+/// The longest `GIT_PROTOCOL` value passed through.
+const MAX_GIT_PROTOCOL_BYTES: usize = 256;
+
+/// Everything git and the hooks get to know about one session.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// The user forged said owns the key.
+    pub user: String,
+    /// The key the user logged in with.
+    pub key: KeyId,
+    /// The repository, as forge spells it.
+    pub repo: String,
+    /// The session id forged handed out; the hooks quote it back.
+    pub session: String,
+    /// The configuration file the hooks must read, when not the default one.
+    pub config: Option<PathBuf>,
+    /// The `forge-hook` binary the hook shims run.
+    pub forge_hook: PathBuf,
+}
+
+/// Returns the environment git runs with: built from nothing but `HOME`, a fixed `PATH`, a
+/// well-formed `GIT_PROTOCOL` (so protocol v2 works) and the `FORGE_*` contract of the hooks.
+pub fn environment(
+    session: &Session,
+    home: Option<OsString>,
+    git_protocol: Option<OsString>,
+) -> Vec<(OsString, OsString)> {
+    let mut env: Vec<(OsString, OsString)> = vec![
+        ("PATH".into(), PATH.into()),
+        ("HOME".into(), home.unwrap_or_else(|| "/".into())),
+        (hooks::ENV_USER.into(), session.user.clone().into()),
+        (
+            hooks::ENV_KEY_ID.into(),
+            session.key.get().to_string().into(),
+        ),
+        (hooks::ENV_REPO.into(), session.repo.clone().into()),
+        (hooks::ENV_SESSION.into(), session.session.clone().into()),
+        (hooks::ENV_HOOK.into(), session.forge_hook.clone().into()),
+    ];
+    if let Some(config) = &session.config {
+        env.push((crate::config::ENV_VAR.into(), config.clone().into()));
+    }
+    if let Some(protocol) = git_protocol.filter(is_well_formed_git_protocol) {
+        env.push(("GIT_PROTOCOL".into(), protocol));
+    }
+    env
+}
+
+/// Returns whether `value` looks like what git sends in `GIT_PROTOCOL`: `:`-separated
+/// `key[=value]` items of printable ASCII without spaces, at most 256 bytes.
+fn is_well_formed_git_protocol(value: &OsString) -> bool {
+    let bytes = value.as_encoded_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= MAX_GIT_PROTOCOL_BYTES
+        && bytes.iter().all(|b| b.is_ascii_graphic())
+}
+
+/// Replaces this process with `service` serving the repository at `path`; returns only on
+/// failure.
+pub fn exec(service: GitService, path: &Path, env: Vec<(OsString, OsString)>) -> std::io::Error {
+    Command::new(service.program())
+        .arg(path)
+        .env_clear()
+        .envs(env)
+        .current_dir("/")
+        .exec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session() -> Session {
+        Session {
+            user: "alice".into(),
+            key: KeyId::new(17),
+            repo: "acme/widgets".into(),
+            session: "abc".into(),
+            config: None,
+            forge_hook: "/usr/lib/forge/forge-hook".into(),
+        }
+    }
+
+    fn value<'a>(env: &'a [(OsString, OsString)], name: &str) -> Option<&'a OsString> {
+        env.iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
+
+    #[test]
+    fn the_environment_holds_only_what_git_and_the_hooks_need() {
+        let env = environment(&session(), Some("/var/lib/forge".into()), None);
+        let names: Vec<_> = env
+            .iter()
+            .map(|(k, _)| k.to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "PATH",
+                "HOME",
+                "FORGE_USER",
+                "FORGE_KEY_ID",
+                "FORGE_REPO",
+                "FORGE_SESSION",
+                "FORGE_HOOK"
+            ]
+        );
+        assert_eq!(value(&env, "FORGE_KEY_ID").unwrap(), "17");
+    }
+
+    #[test]
+    fn git_protocol_passes_only_when_well_formed() {
+        for (given, passed) in [
+            ("version=2", true),
+            ("version=2:object-format=sha256", true),
+            ("version=2 x", false),
+            ("version=2\n", false),
+            ("", false),
+        ] {
+            let env = environment(&session(), None, Some(given.into()));
+            assert_eq!(value(&env, "GIT_PROTOCOL").is_some(), passed, "{given:?}");
+        }
+        let long = "v".repeat(300);
+        assert!(
+            value(
+                &environment(&session(), None, Some(long.into())),
+                "GIT_PROTOCOL"
+            )
+            .is_none()
+        );
+    }
+
+    #[test]
+    fn an_explicit_config_is_passed_to_the_hooks() {
+        let mut with_config = session();
+        with_config.config = Some("/etc/forge/other.toml".into());
+        let env = environment(&with_config, None, None);
+        assert_eq!(
+            value(&env, "FORGE_CONFIG").unwrap(),
+            "/etc/forge/other.toml"
+        );
+    }
+}

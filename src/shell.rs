@@ -1,0 +1,177 @@
+//! The forced command: from `SSH_ORIGINAL_COMMAND` to an `exec`'d git, in one round trip to
+//! forged.
+//!
+//! ```text
+//! SSH_ORIGINAL_COMMAND -> SshCommand::parse -> forged: check(key, repo, access) -> exec git
+//!                                            \-> forged: whoami / info -> print
+//! ```
+
+use crate::client::{self, Client};
+use crate::config::Config;
+use crate::exit::Code;
+use crate::git;
+use crate::keys::KeyId;
+use crate::policy::Access;
+use crate::repo_name::RepoName;
+use crate::ssh_command::{self, SshCommand, UserCommand};
+use std::ffi::OsString;
+use std::io::Write;
+
+/// Why the forced command did not run git.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The command is not one forge runs.
+    #[error(transparent)]
+    Command(#[from] ssh_command::Error),
+    /// Denied, or no such repository: both read the same.
+    #[error("no repository '{repo}' {} with this key; check the name or ask an admin", if *.access >= Access::Write { "writable" } else { "readable" })]
+    Denied {
+        /// The repository asked for.
+        repo: RepoName,
+        /// The access the command needed.
+        access: Access,
+    },
+    /// The key is not registered, or was removed.
+    #[error("this key is not registered with forge (or was removed); ask an admin to add it")]
+    UnknownKey,
+    /// forged could not be asked.
+    #[error("asking forged failed")]
+    Service(#[source] client::Error),
+    /// git could not be started.
+    #[error("cannot start {program}")]
+    Exec {
+        /// The git program.
+        program: &'static str,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Writing the answer to the user failed.
+    #[error("cannot write the answer")]
+    Write(#[source] std::io::Error),
+}
+
+impl Error {
+    /// Returns the exit code this error calls for.
+    pub fn code(&self) -> Code {
+        match self {
+            Error::Command(_) | Error::Denied { .. } | Error::UnknownKey => Code::Refused,
+            Error::Service(e) => crate::exit::client_code(e),
+            Error::Exec { .. } | Error::Write(_) => Code::Internal,
+        }
+    }
+
+    /// Returns the one line the remote user sees: no paths, and a denied repository reads
+    /// exactly like a missing one.
+    pub fn user_line(&self) -> String {
+        match self {
+            Error::Command(e) => format!("{e}; the command 'help' lists what forge runs"),
+            Error::Service(e) => crate::exit::client_user_line(e),
+            Error::Exec { program, .. } => format!("cannot start {program}; tell your admin"),
+            _ => self.to_string(),
+        }
+    }
+}
+
+/// What the SSH session brought along.
+#[derive(Debug, Clone, Default)]
+pub struct Invocation {
+    /// `SSH_ORIGINAL_COMMAND`, or `None` for an interactive login.
+    pub original_command: Option<Vec<u8>>,
+    /// `HOME`, passed on to git.
+    pub home: Option<OsString>,
+    /// `GIT_PROTOCOL`, passed on to git when well formed.
+    pub git_protocol: Option<OsString>,
+}
+
+/// Serves one SSH session for the owner of `key`: runs git (and does not return) or answers a
+/// user command on `out`.
+pub fn run(
+    config: &Config,
+    key: KeyId,
+    invocation: Invocation,
+    out: &mut impl Write,
+) -> Result<Code, Error> {
+    let client = Client::new(&config.socket, client::SHIM_TIMEOUT);
+    let Some(original) = invocation.original_command.as_deref() else {
+        let user = client
+            .whoami(key)
+            .map_err(Error::Service)?
+            .ok_or(Error::UnknownKey)?;
+        // An interactive login: greet, and say what does work. Exit 1: no shell is offered.
+        writeln!(
+            out,
+            "hi {user}! you have reached forge, which serves git but offers no shell; \
+             the command 'info' lists your repositories"
+        )
+        .map_err(Error::Write)?;
+        return Ok(Code::Refused);
+    };
+    match SshCommand::parse(original)? {
+        SshCommand::Git { service, repo } => {
+            let access = service.required_access();
+            let grant = client
+                .check(key, &repo, access)
+                .map_err(Error::Service)?
+                .ok_or(Error::Denied { repo, access })?;
+            let session = git::Session {
+                user: grant.user.to_string(),
+                key,
+                repo: grant.repo.to_string(),
+                session: grant.session,
+                config: config.path_for_forced_command().map(ToOwned::to_owned),
+                forge_hook: config.forge_hook.clone(),
+            };
+            let env = git::environment(&session, invocation.home, invocation.git_protocol);
+            let source = git::exec(service, &grant.path, env);
+            Err(Error::Exec {
+                program: service.program(),
+                source,
+            })
+        }
+        SshCommand::User(UserCommand::Whoami) => {
+            let user = client
+                .whoami(key)
+                .map_err(Error::Service)?
+                .ok_or(Error::UnknownKey)?;
+            writeln!(out, "{user}").map_err(Error::Write)?;
+            Ok(Code::Success)
+        }
+        SshCommand::User(UserCommand::Info) => {
+            let (user, repos) = client
+                .info(key)
+                .map_err(Error::Service)?
+                .ok_or(Error::UnknownKey)?;
+            let mut text = format!(
+                "hello {user}, this is forge {}\n\n",
+                env!("CARGO_PKG_VERSION")
+            );
+            for reachable in &repos {
+                let write = if reachable.access >= Access::Write {
+                    "W"
+                } else {
+                    " "
+                };
+                text.push_str(&format!(" R {write}\t{}\n", reachable.repo));
+            }
+            if repos.is_empty() {
+                text.push_str(" (no repositories yet)\n");
+            }
+            out.write_all(text.as_bytes()).map_err(Error::Write)?;
+            Ok(Code::Success)
+        }
+        SshCommand::User(UserCommand::Help) => {
+            out.write_all(HELP.as_bytes()).map_err(Error::Write)?;
+            Ok(Code::Success)
+        }
+    }
+}
+
+const HELP: &str = "\
+forge serves git over ssh. Use it with git:
+  git clone git@HOST:REPO        git push, git fetch, git ls-remote, git archive --remote
+Commands (ssh git@HOST COMMAND):
+  info     the repositories you can reach, with R (read) and W (write)
+  whoami   the forge user your key belongs to
+  help     this text
+";

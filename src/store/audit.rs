@@ -1,0 +1,380 @@
+//! The `ref_updates` table: the audit log of every ref update, and the pending updates that
+//! pre-receive accepted and post-receive (or reconciliation) has not yet confirmed.
+
+use super::{Error, Store, now, parse_stored, rfc3339};
+use crate::keys::KeyId;
+use crate::policy::{RefUpdate, UpdateKind};
+use crate::repo_name::RepoName;
+use crate::wire::{AuditEntry, RefChange, StatusInfo};
+use rusqlite::{OptionalExtension, params};
+
+/// Who pushed, where, under which session.
+#[derive(Debug, Clone, Copy)]
+pub struct Pusher<'a> {
+    /// The session `check` handed out; `None` for a local push.
+    pub session: Option<&'a str>,
+    /// The user name, or `local:<uid>`.
+    pub user: &'a str,
+    /// The key, for a push over SSH.
+    pub key: Option<KeyId>,
+    /// The repository.
+    pub repo: &'a RepoName,
+}
+
+/// An update pre-receive accepted that is not yet confirmed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingUpdate {
+    /// The row.
+    pub id: i64,
+    /// The repository.
+    pub repo: String,
+    /// The ref.
+    pub ref_name: String,
+    /// The id the ref gets if the update happened.
+    pub new: String,
+    /// When pre-receive accepted it, in unix seconds.
+    pub accepted_at: i64,
+}
+
+/// SQL for the session of a row: the given one, or a fresh one for a local push.
+const SESSION_OR_FRESH: &str = "COALESCE(?1, 'local-' || lower(hex(randomblob(8))))";
+
+impl Store {
+    /// Stores the accepted `updates` of one push as pending.
+    pub fn add_pending(&self, pusher: Pusher<'_>, updates: &[&RefUpdate]) -> Result<String, Error> {
+        let mut connection = self.lock();
+        let transaction = connection.transaction()?;
+        let session: String = transaction.query_row(
+            &format!("SELECT {SESSION_OR_FRESH}"),
+            [pusher.session],
+            |row| row.get(0),
+        )?;
+        {
+            let mut insert = transaction.prepare(
+                "INSERT INTO ref_updates \
+                     (session, user, key_id, repo, ref_name, old, new, kind, state, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', ?9) \
+                 ON CONFLICT (session, ref_name) DO UPDATE \
+                     SET old = excluded.old, new = excluded.new, kind = excluded.kind \
+                     WHERE state = 'pending'",
+            )?;
+            for update in updates {
+                insert.execute(params![
+                    session,
+                    pusher.user,
+                    pusher.key.map(KeyId::get),
+                    pusher.repo.as_str(),
+                    update.ref_name.as_str(),
+                    update.old.as_str(),
+                    update.new.as_str(),
+                    update.kind.as_str(),
+                    now(),
+                ])?;
+            }
+        }
+        transaction.commit()?;
+        Ok(session)
+    }
+
+    /// Records that `changes` happened: confirms their pending rows, idempotently.
+    ///
+    /// A change with no pending row (reconciliation dropped it while the push was still in
+    /// flight, say) is recorded all the same, with the kind `classify` gives it: git made the
+    /// change, so the audit log must hold it. Returns how many rows became confirmed.
+    pub fn confirm(
+        &self,
+        pusher: Pusher<'_>,
+        changes: &[RefChange],
+        classify: &dyn Fn(&RefChange) -> UpdateKind,
+    ) -> Result<usize, Error> {
+        let mut connection = self.lock();
+        let transaction = connection.transaction()?;
+        let mut confirmed = 0;
+        for change in changes {
+            let updated = transaction.execute(
+                "UPDATE ref_updates SET state = 'confirmed', confirmed_at = ?6 \
+                 WHERE id = (SELECT id FROM ref_updates \
+                             WHERE repo = ?2 AND ref_name = ?3 AND old = ?4 AND new = ?5 \
+                               AND state = 'pending' AND (?1 IS NULL OR session = ?1) \
+                             ORDER BY id LIMIT 1)",
+                params![
+                    pusher.session,
+                    pusher.repo.as_str(),
+                    change.ref_name.as_str(),
+                    change.old.as_str(),
+                    change.new.as_str(),
+                    now()
+                ],
+            )?;
+            if updated > 0 {
+                confirmed += updated;
+                continue;
+            }
+            let already = transaction
+                .query_row(
+                    "SELECT 1 FROM ref_updates WHERE session = ?1 AND ref_name = ?2 \
+                       AND new = ?3 AND state = 'confirmed'",
+                    params![
+                        pusher.session,
+                        change.ref_name.as_str(),
+                        change.new.as_str()
+                    ],
+                    |_| Ok(()),
+                )
+                .optional()?;
+            if already.is_some() {
+                continue;
+            }
+            transaction.execute(
+                &format!(
+                    "INSERT INTO ref_updates (session, user, key_id, repo, ref_name, old, new, \
+                         kind, state, created_at, confirmed_at) \
+                     VALUES ({SESSION_OR_FRESH}, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'confirmed', ?9, ?9)"
+                ),
+                params![
+                    pusher.session,
+                    pusher.user,
+                    pusher.key.map(KeyId::get),
+                    pusher.repo.as_str(),
+                    change.ref_name.as_str(),
+                    change.old.as_str(),
+                    change.new.as_str(),
+                    classify(change).as_str(),
+                    now(),
+                ],
+            )?;
+            confirmed += 1;
+        }
+        transaction.commit()?;
+        Ok(confirmed)
+    }
+
+    /// Returns the pending updates accepted at or before `accepted_before` (unix seconds).
+    pub fn pending(&self, accepted_before: i64) -> Result<Vec<PendingUpdate>, Error> {
+        let connection = self.lock();
+        let mut statement = connection.prepare(
+            "SELECT id, repo, ref_name, new, created_at FROM ref_updates \
+             WHERE state = 'pending' AND created_at <= ?1 ORDER BY id",
+        )?;
+        let rows = statement.query_map([accepted_before], |row| {
+            Ok(PendingUpdate {
+                id: row.get(0)?,
+                repo: row.get(1)?,
+                ref_name: row.get(2)?,
+                new: row.get(3)?,
+                accepted_at: row.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Confirms the pending rows in `happened` and deletes those in `did_not_happen`.
+    pub fn resolve_pending(&self, happened: &[i64], did_not_happen: &[i64]) -> Result<(), Error> {
+        let mut connection = self.lock();
+        let transaction = connection.transaction()?;
+        for id in happened {
+            transaction.execute(
+                "UPDATE ref_updates SET state = 'confirmed', confirmed_at = ?2 \
+                 WHERE id = ?1 AND state = 'pending'",
+                params![id, now()],
+            )?;
+        }
+        for id in did_not_happen {
+            transaction.execute(
+                "DELETE FROM ref_updates WHERE id = ?1 AND state = 'pending'",
+                [id],
+            )?;
+        }
+        transaction.commit()?;
+        Ok(())
+    }
+
+    /// Returns the newest confirmed ref updates, filtered by repository and user.
+    pub fn audit(
+        &self,
+        repo: Option<&RepoName>,
+        user: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, Error> {
+        let connection = self.lock();
+        let mut statement = connection.prepare(concat!(
+            "SELECT id, ",
+            rfc3339!("created_at"),
+            ", user, key_id, repo, ref_name, old, new, kind, session FROM ref_updates \
+             WHERE state = 'confirmed' AND (?1 IS NULL OR repo = ?1) AND (?2 IS NULL OR user = ?2) \
+             ORDER BY id DESC LIMIT ?3"
+        ))?;
+        let rows =
+            statement.query_map(params![repo.map(RepoName::as_str), user, limit], |row| {
+                Ok((
+                    AuditEntry {
+                        id: row.get(0)?,
+                        time: row.get(1)?,
+                        user: row.get(2)?,
+                        key: row.get::<_, Option<i64>>(3)?.map(KeyId::new),
+                        repo: row.get(4)?,
+                        ref_name: row.get(5)?,
+                        old: row.get(6)?,
+                        new: row.get(7)?,
+                        kind: UpdateKind::Create,
+                        session: row.get(9)?,
+                    },
+                    row.get::<_, String>(8)?,
+                ))
+            })?;
+        rows.map(|row| {
+            let (mut entry, kind) = row?;
+            entry.kind = parse_stored("update kind", kind, |word| {
+                UpdateKind::from_word(word).ok_or(())
+            })?;
+            Ok(entry)
+        })
+        .collect()
+    }
+
+    /// Returns how much the store holds, for `forgectl status`.
+    pub fn counts(&self) -> Result<StatusInfo, Error> {
+        let connection = self.lock();
+        let count = |sql: &str| -> Result<u64, Error> {
+            Ok(connection.query_row(sql, [], |row| row.get::<_, i64>(0))? as u64)
+        };
+        Ok(StatusInfo {
+            version: String::new(),
+            protocol: 0,
+            uptime_seconds: 0,
+            users: count("SELECT count(*) FROM users")?,
+            keys: count("SELECT count(*) FROM keys")?,
+            repos: count("SELECT count(*) FROM repos")?,
+            audit_entries: count("SELECT count(*) FROM ref_updates WHERE state = 'confirmed'")?,
+            pending_updates: count("SELECT count(*) FROM ref_updates WHERE state = 'pending'")?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::{ObjectId, RefName};
+
+    const ZERO: &str = "0000000000000000000000000000000000000000";
+    const A: &str = "1111111111111111111111111111111111111111";
+    const B: &str = "2222222222222222222222222222222222222222";
+
+    fn update(ref_name: &str, old: &str, new: &str, kind: UpdateKind) -> RefUpdate {
+        RefUpdate {
+            ref_name: RefName::parse(ref_name).unwrap(),
+            old: ObjectId::parse(old).unwrap(),
+            new: ObjectId::parse(new).unwrap(),
+            kind,
+        }
+    }
+
+    fn change(update: &RefUpdate) -> RefChange {
+        RefChange {
+            ref_name: update.ref_name.clone(),
+            old: update.old.clone(),
+            new: update.new.clone(),
+        }
+    }
+
+    fn no_classifying(_: &RefChange) -> UpdateKind {
+        panic!("a pending row existed, so nothing needed classifying")
+    }
+
+    fn pusher<'a>(session: Option<&'a str>, repo: &'a RepoName) -> Pusher<'a> {
+        Pusher {
+            session,
+            user: "alice",
+            key: Some(KeyId::new(3)),
+            repo,
+        }
+    }
+
+    #[test]
+    fn pending_updates_are_invisible_until_confirmed() {
+        let store = Store::open_in_memory().unwrap();
+        let repo = RepoName::parse("acme/widgets").unwrap();
+        let main = update("refs/heads/main", ZERO, A, UpdateKind::Create);
+        store
+            .add_pending(pusher(Some("s1"), &repo), &[&main])
+            .unwrap();
+        assert!(store.audit(None, None, 10).unwrap().is_empty());
+        assert_eq!(store.counts().unwrap().pending_updates, 1);
+
+        let confirmed = store
+            .confirm(pusher(Some("s1"), &repo), &[change(&main)], &no_classifying)
+            .unwrap();
+        assert_eq!(confirmed, 1);
+        let entries = store.audit(None, None, 10).unwrap();
+        assert_eq!(entries.len(), 1);
+        assert_eq!(
+            (entries[0].old.as_str(), entries[0].new.as_str()),
+            (ZERO, A)
+        );
+        assert_eq!(entries[0].kind, UpdateKind::Create);
+        assert_eq!(entries[0].key, Some(KeyId::new(3)));
+    }
+
+    #[test]
+    fn confirming_twice_records_once() {
+        let store = Store::open_in_memory().unwrap();
+        let repo = RepoName::parse("acme/widgets").unwrap();
+        let main = update("refs/heads/main", A, B, UpdateKind::FastForward);
+        store
+            .add_pending(pusher(Some("s1"), &repo), &[&main])
+            .unwrap();
+        for _ in 0..2 {
+            store
+                .confirm(pusher(Some("s1"), &repo), &[change(&main)], &no_classifying)
+                .unwrap();
+        }
+        assert_eq!(store.audit(None, None, 10).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_change_without_a_pending_row_is_still_recorded() {
+        let store = Store::open_in_memory().unwrap();
+        let repo = RepoName::parse("acme/widgets").unwrap();
+        let main = update("refs/heads/main", A, B, UpdateKind::NonFastForward);
+        store
+            .confirm(pusher(Some("s9"), &repo), &[change(&main)], &|_| {
+                UpdateKind::NonFastForward
+            })
+            .unwrap();
+        let entries = store.audit(Some(&repo), Some("alice"), 10).unwrap();
+        assert_eq!(entries[0].kind, UpdateKind::NonFastForward);
+    }
+
+    #[test]
+    fn local_pushes_get_a_fresh_session_and_confirm_by_content() {
+        let store = Store::open_in_memory().unwrap();
+        let repo = RepoName::parse("local").unwrap();
+        let main = update("refs/heads/main", ZERO, A, UpdateKind::Create);
+        let session = store.add_pending(pusher(None, &repo), &[&main]).unwrap();
+        assert!(session.starts_with("local-"), "{session}");
+        store
+            .confirm(pusher(None, &repo), &[change(&main)], &no_classifying)
+            .unwrap();
+        assert_eq!(store.audit(None, None, 10).unwrap()[0].session, session);
+    }
+
+    #[test]
+    fn resolving_confirms_some_and_drops_the_rest() {
+        let store = Store::open_in_memory().unwrap();
+        let repo = RepoName::parse("acme/widgets").unwrap();
+        let main = update("refs/heads/main", ZERO, A, UpdateKind::Create);
+        let topic = update("refs/heads/topic", ZERO, B, UpdateKind::Create);
+        store
+            .add_pending(pusher(Some("s1"), &repo), &[&main, &topic])
+            .unwrap();
+        let pending = store.pending(i64::MAX).unwrap();
+        assert_eq!(pending.len(), 2);
+        store
+            .resolve_pending(&[pending[0].id], &[pending[1].id])
+            .unwrap();
+        let entries = store.audit(None, None, 10).unwrap();
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].ref_name, "refs/heads/main");
+        assert!(store.pending(i64::MAX).unwrap().is_empty());
+    }
+}

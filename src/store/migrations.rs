@@ -1,0 +1,130 @@
+//! The schema, as an append-only list of migrations indexed by `PRAGMA user_version`.
+//!
+//! Migration `n` (counting from 1) takes the schema from version `n - 1` to `n`. Never edit or
+//! remove one: add a new one at the end. All pending migrations run in one EXCLUSIVE
+//! transaction, so a crash leaves the database at the old version or the new one.
+
+use super::Error;
+use rusqlite::{Connection, TransactionBehavior};
+
+const MIGRATIONS: &[&str] = &[
+    // 1: users, keys, repos, grants and the audit log of ref updates.
+    "
+    CREATE TABLE users (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL UNIQUE,
+        created_at INTEGER NOT NULL
+    );
+    -- AUTOINCREMENT: a key id is never reused, so a stale authorized_keys line naming a
+    -- removed key can never log in as whoever got the id next.
+    CREATE TABLE keys (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        algorithm TEXT NOT NULL,
+        blob BLOB NOT NULL,
+        fingerprint TEXT NOT NULL UNIQUE,
+        comment TEXT NOT NULL DEFAULT '',
+        created_at INTEGER NOT NULL
+    );
+    CREATE INDEX keys_by_user ON keys(user_id);
+    CREATE TABLE repos (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL UNIQUE,
+        name_folded TEXT NOT NULL UNIQUE,
+        description TEXT NOT NULL DEFAULT '',
+        public INTEGER NOT NULL DEFAULT 0 CHECK (public IN (0, 1)),
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE grants (
+        repo_id INTEGER NOT NULL REFERENCES repos(id) ON DELETE CASCADE,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        access TEXT NOT NULL CHECK (access IN ('read', 'write', 'admin')),
+        PRIMARY KEY (repo_id, user_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX grants_by_user ON grants(user_id);
+    -- The audit log. Names are copied, not referenced: history outlives users and repos.
+    CREATE TABLE ref_updates (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        session TEXT NOT NULL,
+        user TEXT NOT NULL,
+        key_id INTEGER,
+        repo TEXT NOT NULL,
+        ref_name TEXT NOT NULL,
+        old TEXT NOT NULL,
+        new TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'confirmed')),
+        created_at INTEGER NOT NULL,
+        confirmed_at INTEGER,
+        UNIQUE (session, ref_name)
+    );
+    CREATE INDEX ref_updates_pending ON ref_updates(repo, ref_name) WHERE state = 'pending';
+    CREATE INDEX ref_updates_by_repo ON ref_updates(repo, id);
+    CREATE INDEX ref_updates_by_user ON ref_updates(user, id);
+    ",
+];
+
+/// Returns the schema version this build creates.
+pub(super) fn latest() -> i64 {
+    MIGRATIONS.len() as i64
+}
+
+/// Brings the schema up to [`latest`], or refuses a database from a newer forge.
+pub(super) fn apply(connection: &mut Connection) -> Result<(), Error> {
+    let transaction = connection.transaction_with_behavior(TransactionBehavior::Exclusive)?;
+    let found: i64 = transaction.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    if found > latest() {
+        return Err(Error::TooNew {
+            found,
+            known: latest(),
+        });
+    }
+    for migration in &MIGRATIONS[found as usize..] {
+        transaction.execute_batch(migration)?;
+    }
+    transaction.pragma_update(None, "user_version", latest())?;
+    transaction.commit()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn version(connection: &Connection) -> i64 {
+        connection
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .unwrap()
+    }
+
+    #[test]
+    fn migrating_twice_changes_nothing() {
+        let mut connection = Connection::open_in_memory().unwrap();
+        apply(&mut connection).unwrap();
+        assert_eq!(version(&connection), latest());
+        apply(&mut connection).unwrap();
+        assert_eq!(version(&connection), latest());
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let mut connection = Connection::open_in_memory().unwrap();
+        connection
+            .pragma_update(None, "user_version", latest() + 1)
+            .unwrap();
+        assert!(matches!(apply(&mut connection), Err(Error::TooNew { .. })));
+    }
+
+    #[test]
+    fn every_migration_applies_on_top_of_the_previous_one() {
+        let mut connection = Connection::open_in_memory().unwrap();
+        for (done, migration) in MIGRATIONS.iter().enumerate() {
+            assert_eq!(version(&connection), done as i64);
+            connection.execute_batch(migration).unwrap();
+            connection
+                .pragma_update(None, "user_version", done as i64 + 1)
+                .unwrap();
+        }
+        apply(&mut connection).unwrap();
+    }
+}

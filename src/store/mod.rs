@@ -1,0 +1,174 @@
+//! All of forge's state in one SQLite file: opening it safely, and the one [`Store`] whose
+//! `impl` blocks are split by table (`users.rs`, `keys.rs`, `repos.rs`, `audit.rs`).
+//!
+//! SQL lives only in this module. Each public method is one transaction and returns domain
+//! types. The database runs in WAL mode with `synchronous=FULL`, so a change forged acknowledged
+//! survives a crash or a power cut.
+
+pub mod audit;
+mod keys;
+mod migrations;
+mod repos;
+mod users;
+
+pub use audit::PendingUpdate;
+
+use rusqlite::{Connection, ErrorCode, OpenFlags};
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+/// How long a statement waits for another writer before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// SQL that renders a unix-seconds column as RFC 3339 UTC text.
+macro_rules! rfc3339 {
+    ($column:literal) => {
+        concat!("strftime('%Y-%m-%dT%H:%M:%SZ', ", $column, ", 'unixepoch')")
+    };
+}
+pub(crate) use rfc3339;
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// SQLite failed.
+    #[error("database error")]
+    Sqlite(#[from] rusqlite::Error),
+    /// A row with the same unique value exists.
+    #[error("{what} already exists")]
+    AlreadyExists {
+        /// What exists, in words.
+        what: String,
+    },
+    /// The row asked for does not exist.
+    #[error("{what} does not exist")]
+    NotFound {
+        /// What is missing, in words.
+        what: String,
+    },
+    /// The database was made by a newer forge.
+    #[error(
+        "database schema version {found} is newer than this forged knows ({known}); upgrade forge"
+    )]
+    TooNew {
+        /// The version found in the file.
+        found: i64,
+        /// The newest version this build knows.
+        known: i64,
+    },
+    /// A stored value no longer parses.
+    #[error("stored {what} is not valid: {value}")]
+    Corrupt {
+        /// Which column.
+        what: &'static str,
+        /// The value found.
+        value: String,
+    },
+    /// Work done inside a transaction (such as creating a repository's folder) failed, so the
+    /// transaction was rolled back.
+    #[error("{what}")]
+    Outside {
+        /// What was being done.
+        what: String,
+        /// Why it failed.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+/// Returns `error` as [`Error::AlreadyExists`] when it is a UNIQUE violation.
+fn unique_as_exists(error: rusqlite::Error, what: impl FnOnce() -> String) -> Error {
+    match error.sqlite_error_code() {
+        Some(ErrorCode::ConstraintViolation) => Error::AlreadyExists { what: what() },
+        _ => Error::Sqlite(error),
+    }
+}
+
+/// forge's state: one SQLite connection, used one transaction at a time.
+pub struct Store {
+    connection: Mutex<Connection>,
+}
+
+impl Store {
+    /// Returns the store in the file at `path`, created and migrated as needed.
+    pub fn open(path: &Path) -> Result<Store, Error> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let connection = Connection::open_with_flags(path, flags)?;
+        Store::configure(connection)
+    }
+
+    /// Returns a store in memory, for tests.
+    pub fn open_in_memory() -> Result<Store, Error> {
+        Store::configure(Connection::open_in_memory()?)
+    }
+
+    fn configure(mut connection: Connection) -> Result<Store, Error> {
+        connection.busy_timeout(BUSY_TIMEOUT)?;
+        connection.pragma_update(None, "journal_mode", "WAL")?;
+        connection.pragma_update(None, "synchronous", "FULL")?;
+        connection.pragma_update(None, "foreign_keys", true)?;
+        migrations::apply(&mut connection)?;
+        Ok(Store {
+            connection: Mutex::new(connection),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave a transaction half done: an open
+        // transaction is rolled back when dropped. So a poisoned lock is safe to take.
+        self.connection
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Returns the current time in unix seconds.
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Returns the value in `text`, or [`Error::Corrupt`] naming the column.
+fn parse_stored<T, E>(
+    what: &'static str,
+    text: String,
+    parse: impl FnOnce(&str) -> Result<T, E>,
+) -> Result<T, Error> {
+    parse(&text).map_err(|_| Error::Corrupt { what, value: text })
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_store_uses_wal_and_full_sync() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("forge.db")).unwrap();
+        let connection = store.lock();
+        let mode: String = connection
+            .query_row("PRAGMA journal_mode", [], |row| row.get(0))
+            .unwrap();
+        let sync: i64 = connection
+            .query_row("PRAGMA synchronous", [], |row| row.get(0))
+            .unwrap();
+        let foreign_keys: i64 = connection
+            .query_row("PRAGMA foreign_keys", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!((mode.as_str(), sync, foreign_keys), ("wal", 2, 1));
+    }
+
+    #[test]
+    fn reopening_keeps_the_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("forge.db");
+        let alice = crate::user_name::UserName::parse("alice").unwrap();
+        Store::open(&path).unwrap().add_user(&alice).unwrap();
+        let users = Store::open(&path).unwrap().list_users().unwrap();
+        assert_eq!(users[0].name, alice);
+    }
+}
