@@ -62,6 +62,9 @@ pub enum Error {
     /// forged could not be asked.
     #[error("asking forged failed")]
     Service(#[source] client::Error),
+    /// post-receive could not report the updates git made; forged reconciles them later.
+    #[error("recording the push failed")]
+    NotRecorded(#[source] client::Error),
     /// forged refused some updates; one line per refused ref.
     #[error("{}", refusals.join("; "))]
     Refused {
@@ -74,7 +77,7 @@ impl Error {
     /// Returns the exit code this error calls for.
     pub fn code(&self) -> Code {
         match self {
-            Error::Service(e) => crate::exit::client_code(e),
+            Error::Service(e) | Error::NotRecorded(e) => crate::exit::client_code(e),
             Error::Refused { .. } | Error::TooManyUpdates { .. } => Code::Refused,
             _ => Code::Internal,
         }
@@ -84,6 +87,9 @@ impl Error {
     pub fn user_line(&self) -> String {
         match self {
             Error::Service(e) => format!("push refused: {}", crate::exit::client_user_line(e)),
+            Error::NotRecorded(_) => "this push was accepted but not yet recorded; \
+                 forge records it by itself once its service is back, nothing to do"
+                .into(),
             Error::Refused { refusals } => refusals.join("\nforge: "),
             Error::TooManyUpdates { .. } => self.to_string(),
             _ => format!("push refused: {self}; tell your admin"),
@@ -247,7 +253,7 @@ pub fn post_receive(
             new: update.new,
         })
         .collect();
-    client.record(push, changes).map_err(Error::Service)
+    client.record(push, changes).map_err(Error::NotRecorded)
 }
 
 /// Returns the client hooks use to reach the forged named in `config`.

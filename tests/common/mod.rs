@@ -1,0 +1,244 @@
+//! The test environment: a temporary root holding a real forged, a real sshd and the people who
+//! use them, removed on drop. A failing test prints the last lines of the forged and sshd logs.
+#![allow(dead_code)]
+
+pub mod outcome;
+pub mod sshd;
+
+pub use outcome::Outcome;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long anything gets to come up before the test fails.
+pub const DEADLINE: Duration = Duration::from_secs(20);
+
+pub const FORGED: &str = env!("CARGO_BIN_EXE_forged");
+pub const FORGECTL: &str = env!("CARGO_BIN_EXE_forgectl");
+pub const FORGE_SHELL: &str = env!("CARGO_BIN_EXE_forge-shell");
+pub const FORGE_HOOK: &str = env!("CARGO_BIN_EXE_forge-hook");
+
+/// The account the tests run as; sshd logs everyone in as it, like the `git` account.
+pub fn login_user() -> String {
+    nix::unistd::User::from_uid(nix::unistd::Uid::current())
+        .ok()
+        .flatten()
+        .map(|user| user.name)
+        .expect("the current uid has an account name")
+}
+
+/// A temporary forge: configuration, state, repositories, a forged and (on demand) an sshd.
+pub struct TestEnv {
+    pub root: tempfile::TempDir,
+    pub config: PathBuf,
+    forged: Option<Child>,
+    pub sshd: Option<sshd::Sshd>,
+}
+
+impl TestEnv {
+    /// Returns a forge whose configuration lives in a fresh temporary root.
+    pub fn new() -> TestEnv {
+        TestEnv::with_hooks(&Path::new(env!("CARGO_MANIFEST_DIR")).join("hooks"), "")
+    }
+
+    /// Returns a forge whose repositories use the hook shims in `hooks`, with `extra` appended
+    /// to its forge.toml.
+    pub fn with_hooks(hooks: &Path, extra: &str) -> TestEnv {
+        let root = tempfile::Builder::new()
+            .prefix("forge-test-")
+            .tempdir()
+            .expect("a temporary folder");
+        // sshd and a second account must be able to walk into the root.
+        std::fs::set_permissions(root.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let path = root.path();
+        let config = path.join("forge.toml");
+        let text = format!(
+            "socket = \"{socket}\"\ndatabase = \"{db}\"\nrepos = \"{repos}\"\ngit_user = \"{user}\"\n\
+             admins = [\"{user}\"]\nforge_shell = \"{shell}\"\nforge_hook = \"{hook}\"\nhooks = \"{hooks}\"\n\
+             log = \"debug\"\n{extra}",
+            socket = path.join("run/forged.sock").display(),
+            db = path.join("state/forge.db").display(),
+            repos = path.join("repos").display(),
+            user = login_user(),
+            shell = FORGE_SHELL,
+            hook = FORGE_HOOK,
+            hooks = hooks.display(),
+        );
+        std::fs::write(&config, text).unwrap();
+        TestEnv {
+            root,
+            config,
+            forged: None,
+            sshd: None,
+        }
+    }
+
+    pub fn path(&self, relative: &str) -> PathBuf {
+        self.root.path().join(relative)
+    }
+
+    pub fn socket(&self) -> PathBuf {
+        self.path("run/forged.sock")
+    }
+
+    /// Starts forged and waits until it answers `status`.
+    pub fn start_forged(&mut self) {
+        assert!(self.forged.is_none(), "forged is already running");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.path("forged.log"))
+            .unwrap();
+        let child = Command::new(FORGED)
+            .arg("--config")
+            .arg(&self.config)
+            .env_remove("FORGE_LOG")
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("forged starts");
+        self.forged = Some(child);
+        let deadline = Instant::now() + DEADLINE;
+        while Instant::now() < deadline {
+            if self.forgectl(["status"]).code == Some(0) {
+                return;
+            }
+            if let Some(status) = self.forged.as_mut().unwrap().try_wait().unwrap() {
+                panic!("forged exited with {status}\n{}", self.logs());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("forged did not come up\n{}", self.logs());
+    }
+
+    /// Stops forged with SIGTERM and waits for it.
+    pub fn stop_forged(&mut self) -> std::process::ExitStatus {
+        let mut child = self.forged.take().expect("forged is running");
+        signal(&child, nix::sys::signal::Signal::SIGTERM);
+        child.wait().unwrap()
+    }
+
+    /// Kills forged with SIGKILL, as a crash would.
+    pub fn kill_forged(&mut self) {
+        let mut child = self.forged.take().expect("forged is running");
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+
+    /// Reaps a forged that something else killed (or kills it).
+    pub fn kill_forged_if_running(&mut self) {
+        if let Some(mut child) = self.forged.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Returns the pid of the running forged.
+    pub fn forged_pid(&self) -> u32 {
+        self.forged.as_ref().expect("forged is running").id()
+    }
+
+    /// Runs forgectl with this forge's configuration.
+    pub fn forgectl<I, S>(&self, args: I) -> Outcome
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        let mut command = Command::new(FORGECTL);
+        command.arg("--config").arg(&self.config).args(args);
+        Outcome::of(&mut command, None)
+    }
+
+    /// Runs forgectl and fails the test unless it succeeds.
+    pub fn forgectl_ok<I, S>(&self, args: I) -> Outcome
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        let outcome = self.forgectl(args);
+        assert_eq!(outcome.code, Some(0), "{outcome}\n{}", self.logs());
+        outcome
+    }
+
+    /// Makes a key pair for `name` and returns the private key's path.
+    pub fn make_key(&self, name: &str) -> PathBuf {
+        let folder = self.path(&format!("people/{name}"));
+        std::fs::create_dir_all(&folder).unwrap();
+        let key = folder.join("id_ed25519");
+        if !key.exists() {
+            let outcome = Outcome::of(
+                Command::new("ssh-keygen")
+                    .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])
+                    .arg(&key),
+                None,
+            );
+            assert_eq!(outcome.code, Some(0), "{outcome}");
+        }
+        key
+    }
+
+    /// Adds forge user `name` with a fresh key; returns the private key's path.
+    pub fn add_user(&self, name: &str) -> PathBuf {
+        let key = self.make_key(name);
+        self.forgectl_ok(["user", "add", name]);
+        self.forgectl_ok(["key", "add", name, &format!("{}.pub", key.display())]);
+        key
+    }
+
+    /// Writes the sshd's authorized_keys with `forgectl keys sync`.
+    pub fn sync_keys(&self) -> Outcome {
+        self.forgectl_ok([
+            "keys",
+            "sync",
+            "--file",
+            &self.path("ssh/authorized_keys").display().to_string(),
+        ])
+    }
+
+    /// Starts a private sshd that logs forge users in through authorized_keys.
+    pub fn start_sshd(&mut self) {
+        self.sync_keys();
+        self.sshd = Some(sshd::Sshd::start(self.root.path()));
+    }
+
+    /// Returns `name`, who uses git and ssh with their own key through the private sshd.
+    pub fn as_user(&self, name: &str) -> sshd::Person {
+        let sshd = self.sshd.as_ref().expect("sshd is running");
+        sshd::Person::new(self.root.path(), name, &self.make_key(name), sshd.port)
+    }
+
+    /// Returns the last lines of the forged and sshd logs, for failure messages.
+    pub fn logs(&self) -> String {
+        let tail = |file: &str| {
+            let text = std::fs::read_to_string(self.path(file)).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            lines[lines.len().saturating_sub(30)..].join("\n")
+        };
+        format!(
+            "--- forged.log (last lines)\n{}\n--- sshd.log (last lines)\n{}",
+            tail("forged.log"),
+            tail("sshd.log")
+        )
+    }
+}
+
+pub fn signal(child: &Child, signal: nix::sys::signal::Signal) {
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    let _ = nix::sys::signal::kill(pid, signal);
+}
+
+impl Drop for TestEnv {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("{}", self.logs());
+        }
+        if let Some(mut child) = self.forged.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
