@@ -58,12 +58,8 @@ fn a_writer_pushes_and_the_audit_log_holds_the_update() {
     assert_eq!(newest["kind"], "fast_forward");
     assert_eq!(entries[1]["old"], "0".repeat(40));
     assert_eq!(entries[1]["kind"], "create");
-    assert_eq!(
-        env.forgectl_ok(["status", "--json"])
-            .stdout
-            .contains("\"pending_updates\": 0"),
-        true
-    );
+    let status = env.forgectl_ok(["status", "--json"]);
+    assert!(status.stdout.contains("\"pending_updates\": 0"), "{status}");
 }
 
 #[test]
