@@ -87,7 +87,8 @@ forge_env_init() {
     FORGE_ENV_USER="$(id -un)"
     FORGE_ENV_BIN="$(cd "$bin" && pwd -P)" || forge_env_die "no binaries folder $bin; build first"
     rm -rf -- "$state"
-    mkdir -p -m 700 -- "$state"
+    mkdir -p -- "$state"
+    chmod 700 -- "$state"
     FORGE_ENV_STATE="$(cd "$state" && pwd -P)"
     FORGE_ENV_CONFIG="$FORGE_ENV_STATE/forge.toml"
     FORGE_ENV_SSH_CONFIG="$FORGE_ENV_STATE/ssh_config"
@@ -167,7 +168,8 @@ forge_env_free_port() {
 # Makes an ed25519 key pair FILE and FILE.pub with no passphrase.
 forge_env_keygen() {
     local file="$1" comment="$2"
-    mkdir -p -m 700 -- "$(dirname "$file")"
+    mkdir -p -- "$(dirname "$file")"
+    chmod 700 -- "$(dirname "$file")"
     ssh-keygen -q -t ed25519 -N '' -C "$comment" -f "$file"
 }
 
@@ -199,7 +201,8 @@ forge_env_ctl() {
 
 # Starts forged in the background (log: STATE/forged.log) and waits until it answers.
 forge_env_start_forged() {
-    "$FORGE_ENV_BIN/forged" --config "$FORGE_ENV_CONFIG" >>"$FORGE_ENV_STATE/forged.log" 2>&1 &
+    # NO_COLOR: forged would otherwise write ANSI colour codes into the log file.
+    NO_COLOR=1 "$FORGE_ENV_BIN/forged" --config "$FORGE_ENV_CONFIG" >>"$FORGE_ENV_STATE/forged.log" 2>&1 &
     FORGED_PID=$!
     echo "$FORGED_PID" >"$FORGE_ENV_STATE/forged.pid"
     forge_env_wait_forged
@@ -267,7 +270,7 @@ forge_env_start_sshd() {
     [[ -f "$FORGE_ENV_AUTHORIZED_KEYS" ]] || : >"$FORGE_ENV_AUTHORIZED_KEYS"
     # As root, sshd needs its privilege separation folder.
     if (( EUID == 0 )); then
-        mkdir -p -m 755 /run/sshd
+        mkdir -p /run/sshd
     fi
     local attempt
     for attempt in 1 2 3 4 5; do
@@ -275,7 +278,9 @@ forge_env_start_sshd() {
         forge_env_write_sshd_config
         /usr/sbin/sshd -t -f "$FORGE_ENV_STATE/sshd_config" \
             || forge_env_die "sshd refuses $FORGE_ENV_STATE/sshd_config"
-        # -D: stay in the foreground (so $! is sshd); -e -E: log to the file.
+        # -D: stay in the foreground (so $! is sshd); -e -E: log to the file. Anything sshd
+        # prints before its log is set up is appended to the same file.
+        # shellcheck disable=SC2094
         /usr/sbin/sshd -D -e -f "$FORGE_ENV_STATE/sshd_config" -E "$FORGE_ENV_STATE/sshd.log" \
             </dev/null >>"$FORGE_ENV_STATE/sshd.log" 2>&1 &
         SSHD_PID=$!

@@ -54,7 +54,16 @@ enum Command {
 
 fn main() -> ExitCode {
     logging::init(Component::Forgectl, "off");
-    let args = Args::parse();
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        // A well-formed command line with an invalid name or value is invalid input (1), not
+        // a usage error (2).
+        Err(e) if e.kind() == clap::error::ErrorKind::ValueValidation => {
+            let _ = e.print();
+            return Code::Refused.into();
+        }
+        Err(e) => e.exit(),
+    };
     match run(args) {
         Ok(code) => code.into(),
         Err(e) => exit::report("forgectl", Audience::Admin, &e),

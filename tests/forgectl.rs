@@ -1,0 +1,369 @@
+//! forgectl against a real forged on a temporary socket and SQLite file.
+
+mod common;
+
+use assert_cmd::Command;
+use common::TestEnv;
+
+fn forgectl(env: &TestEnv) -> Command {
+    let mut command = Command::new(common::FORGECTL);
+    command.arg("--config").arg(&env.config);
+    command
+}
+
+fn running() -> TestEnv {
+    let mut env = TestEnv::new();
+    env.start_forged();
+    env
+}
+
+#[test]
+fn users_are_added_listed_and_removed() {
+    let env = running();
+    forgectl(&env)
+        .args(["user", "add", "alice"])
+        .assert()
+        .success()
+        .stdout("added user 'alice'\n");
+    forgectl(&env)
+        .args(["user", "add", "alice"])
+        .assert()
+        .code(1)
+        .stderr("forgectl: user 'alice' already exists\n");
+    forgectl(&env)
+        .args(["user", "add", "../x"])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("user name may only hold letters"));
+    let listed = env.forgectl_ok(["user", "list", "--json"]);
+    let users: serde_json::Value = serde_json::from_str(&listed.stdout).unwrap();
+    assert_eq!(users[0]["name"], "alice");
+    assert_eq!(users[0]["keys"], 0);
+    forgectl(&env)
+        .args(["user", "remove", "alice"])
+        .assert()
+        .success();
+    forgectl(&env)
+        .args(["user", "remove", "alice"])
+        .assert()
+        .code(1)
+        .stderr("forgectl: user 'alice' does not exist\n");
+}
+
+#[test]
+fn a_key_belongs_to_one_user_and_bad_keys_are_refused() {
+    let env = running();
+    let key = env.make_key("alice");
+    let public = format!("{}.pub", key.display());
+    env.forgectl_ok(["user", "add", "alice"]);
+    env.forgectl_ok(["user", "add", "bob"]);
+    forgectl(&env)
+        .args(["key", "add", "alice", &public])
+        .assert()
+        .success()
+        .stdout(predicates::str::starts_with(
+            "added ssh-ed25519 key SHA256:",
+        ));
+    forgectl(&env)
+        .args(["key", "add", "bob", &public])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains(
+            "(it belongs to 'alice'); remove it first",
+        ));
+    let text = std::fs::read_to_string(&public).unwrap();
+    for (hostile, why) in [
+        (format!("command=\"/bin/sh\" {text}"), "options"),
+        (format!("{text}{text}"), "one key"),
+        ("ssh-dss AAAAB3NzaC1kc3MAAACBAP== x\n".to_owned(), "DSA"),
+        ("not a key\n".to_owned(), "key type"),
+    ] {
+        let outcome = forgectl(&env)
+            .args(["key", "add", "bob", "-"])
+            .write_stdin(hostile.clone())
+            .assert()
+            .code(1);
+        let stderr = String::from_utf8_lossy(&outcome.get_output().stderr).into_owned();
+        assert!(
+            stderr.starts_with("forgectl: cannot add key for 'bob': "),
+            "{hostile:?} -> {stderr}"
+        );
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        let _ = why;
+    }
+    let listed = env.forgectl_ok(["key", "list", "--json"]);
+    let keys: serde_json::Value = serde_json::from_str(&listed.stdout).unwrap();
+    assert_eq!(keys.as_array().unwrap().len(), 1);
+    let fingerprint = keys[0]["fingerprint"].as_str().unwrap();
+    let keygen = std::process::Command::new("ssh-keygen")
+        .args(["-l", "-f", &public])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&keygen.stdout).contains(fingerprint),
+        "forge's fingerprint is ssh-keygen's"
+    );
+    forgectl(&env)
+        .args(["key", "remove", fingerprint])
+        .assert()
+        .success();
+    forgectl(&env)
+        .args(["key", "remove", fingerprint])
+        .assert()
+        .code(1);
+    forgectl(&env)
+        .args(["key", "remove", "SHA256:nope"])
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn repository_names_are_checked_and_case_collisions_refused() {
+    let env = running();
+    forgectl(&env)
+        .args([
+            "repo",
+            "create",
+            "acme/widgets.git",
+            "--description",
+            "widgets",
+        ])
+        .assert()
+        .success()
+        .stdout("created private repository 'acme/widgets'\n");
+    assert!(env.path("repos/acme/widgets.git/HEAD").exists());
+    for bad in [
+        "/acme/x", "~/x", "acme/x/", "../etc", "a/.git/b", "x.GIT/y", "-rf", "a b",
+    ] {
+        forgectl(&env)
+            .args(["repo", "create", "--", bad])
+            .assert()
+            .code(1);
+    }
+    forgectl(&env)
+        .args(["repo", "create", "Acme/Widgets"])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains(
+            "names may not differ only in letter case",
+        ));
+    forgectl(&env)
+        .args(["repo", "remove", "acme/widgets"])
+        .assert()
+        .code(1);
+    forgectl(&env)
+        .args(["repo", "remove", "acme/widgets", "--yes"])
+        .assert()
+        .success();
+    assert!(!env.path("repos/acme/widgets.git").exists());
+    assert!(
+        env.path("repos/.removed").is_dir(),
+        "removed repositories are kept aside"
+    );
+}
+
+#[test]
+fn access_explains_and_exits_by_the_decision() {
+    let env = running();
+    env.forgectl_ok(["user", "add", "alice"]);
+    env.forgectl_ok(["repo", "create", "docs", "--public"]);
+    env.forgectl_ok(["repo", "create", "secret"]);
+    forgectl(&env)
+        .args(["access", "alice", "docs", "R"])
+        .assert()
+        .code(0)
+        .stdout("allow: alice read docs (the repository is public)\n");
+    forgectl(&env)
+        .args(["access", "alice", "docs", "write"])
+        .assert()
+        .code(1)
+        .stdout("deny: alice write docs (no grant on this repository)\n");
+    env.forgectl_ok(["grant", "secret", "alice", "read"]);
+    forgectl(&env)
+        .args(["access", "alice", "secret", "W"])
+        .assert()
+        .code(1)
+        .stdout("deny: alice write secret (granted only read, write needed)\n");
+    env.forgectl_ok(["grant", "secret", "alice", "write"]);
+    forgectl(&env)
+        .args(["access", "alice", "secret", "W"])
+        .assert()
+        .code(0);
+    env.forgectl_ok(["revoke", "secret", "alice"]);
+    forgectl(&env)
+        .args(["access", "alice", "secret", "R"])
+        .assert()
+        .code(1);
+    forgectl(&env)
+        .args(["access", "alice", "secret", "X"])
+        .assert()
+        .code(1);
+    forgectl(&env).args(["access", "alice"]).assert().code(2);
+}
+
+#[test]
+fn keys_sync_rewrites_only_forges_block() {
+    let env = running();
+    let key = env.make_key("alice");
+    env.forgectl_ok(["user", "add", "alice"]);
+    env.forgectl_ok(["key", "add", "alice", &format!("{}.pub", key.display())]);
+    let file = env.path("authorized_keys");
+    let before = "# admin's own key, kept as is\r\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE5Lr8/ZkhA7gAd/J8vG1tqfr1hqVgD1tC1hCq7ny6aa admin\n";
+    std::fs::write(&file, before).unwrap();
+    for _ in 0..2 {
+        env.forgectl_ok(["keys", "sync", "--file", file.to_str().unwrap()]);
+    }
+    let after = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        after.starts_with(before),
+        "lines outside the block are kept byte for byte"
+    );
+    let block: Vec<&str> = after[before.len()..].lines().collect();
+    assert_eq!(block.len(), 3, "{after}");
+    assert!(block[0].starts_with("# forge: begin"));
+    assert_eq!(block[2], "# forge: end managed keys");
+    assert_strict_forced_command(block[1], &env);
+}
+
+/// Checks a generated line against the only shape forge writes:
+/// `command="<abs path> --config <abs path> key-<n>",restrict <type> <base64>`.
+fn assert_strict_forced_command(line: &str, env: &TestEnv) {
+    let rest = line
+        .strip_prefix("command=\"")
+        .expect("starts with command=\"");
+    let (command, rest) = rest
+        .split_once("\",restrict ")
+        .expect("command then restrict");
+    let words: Vec<&str> = command.split(' ').collect();
+    assert_eq!(words.len(), 4, "{command}");
+    assert_eq!(words[0], common::FORGE_SHELL);
+    assert_eq!(
+        (words[1], words[2]),
+        ("--config", env.config.to_str().unwrap())
+    );
+    let id = words[3].strip_prefix("key-").expect("key-<n>");
+    assert!(!id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) && !id.starts_with('0'));
+    for path in [words[0], words[2]] {
+        assert!(
+            path.starts_with('/')
+                && path
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"/._+-".contains(&b)),
+            "{path}"
+        );
+    }
+    let (algorithm, blob) = rest.split_once(' ').expect("type and key");
+    assert_eq!(algorithm, "ssh-ed25519");
+    assert!(
+        blob.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b)),
+        "{blob}"
+    );
+    assert!(!blob.contains(' '), "no comment is copied");
+}
+
+#[test]
+fn an_unreachable_forged_exits_75_with_one_line() {
+    let env = TestEnv::new();
+    let outcome = env.forgectl(["user", "list"]);
+    assert_eq!(outcome.code, Some(75), "{outcome}");
+    assert!(
+        outcome
+            .stderr
+            .starts_with("forgectl: cannot reach forged at "),
+        "{outcome}"
+    );
+    assert_eq!(outcome.stderr.lines().count(), 1, "{outcome}");
+}
+
+#[test]
+fn a_config_that_would_need_shell_quoting_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let spaced = dir.path().join("my forge.toml");
+    std::fs::write(&spaced, "").unwrap();
+    let outcome = Command::new(common::FORGECTL)
+        .arg("--config")
+        .arg(&spaced)
+        .arg("status")
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&outcome.get_output().stderr).into_owned();
+    assert!(stderr.contains("written into authorized_keys"), "{stderr}");
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        "forge_shell = \"/usr/lib/forge/forge shell\"\n",
+    )
+    .unwrap();
+    Command::new(common::FORGED)
+        .arg("--config")
+        .arg(dir.path().join("bad.toml"))
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("'forge_shell' must be a path"));
+    std::fs::write(dir.path().join("typo.toml"), "sokcet = \"/x\"\n").unwrap();
+    Command::new(common::FORGED)
+        .arg("--config")
+        .arg(dir.path().join("typo.toml"))
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("unknown field `sokcet`"));
+}
+
+#[test]
+fn status_counts_what_forged_holds() {
+    let env = running();
+    env.forgectl_ok(["user", "add", "alice"]);
+    env.forgectl_ok(["repo", "create", "docs"]);
+    let status = env.forgectl_ok(["status"]);
+    assert!(status.stdout.starts_with("forged 0.1.0 is up"), "{status}");
+    assert!(status.stdout.contains("users:           1\n"), "{status}");
+    assert!(status.stdout.contains("repositories:    1\n"), "{status}");
+}
+
+#[test]
+fn a_second_forged_does_not_steal_a_live_socket_and_a_stale_one_is_replaced() {
+    let mut env = running();
+    Command::new(common::FORGED)
+        .arg("--config")
+        .arg(&env.config)
+        .assert()
+        .code(70)
+        .stderr(predicates::str::contains(
+            "another forged is already listening",
+        ));
+    env.forgectl_ok(["status"]);
+    let status = env.stop_forged();
+    assert!(status.success(), "SIGTERM is a clean stop: {status}");
+    assert!(!env.socket().exists(), "a clean stop removes the socket");
+    // A crash leaves the socket file behind; the next forged replaces it.
+    env.start_forged();
+    env.kill_forged();
+    assert!(env.socket().exists());
+    env.start_forged();
+    env.forgectl_ok(["status"]);
+}
+
+#[test]
+fn accounts_without_a_role_are_refused() {
+    if !nix::unistd::Uid::effective().is_root() {
+        eprintln!(
+            "needs root to run forgectl as another account; covered in CI, which runs as root"
+        );
+        return;
+    }
+    let env = running();
+    use assert_cmd::assert::OutputAssertExt;
+    use std::os::unix::process::CommandExt;
+    let outcome = std::process::Command::new(common::FORGECTL)
+        .arg("--config")
+        .arg(&env.config)
+        .args(["user", "list"])
+        .uid(65534)
+        .gid(65534)
+        .output()
+        .unwrap()
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&outcome.get_output().stderr).into_owned();
+    assert!(stderr.contains("may not ask 'user_list'"), "{stderr}");
+}
