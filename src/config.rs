@@ -221,6 +221,12 @@ mod tests {
     }
 
     #[test]
+    fn the_shipped_example_gives_the_defaults() {
+        let example = parse(include_str!("../packaging/forge.toml")).unwrap();
+        assert_eq!(example, parse("").unwrap());
+    }
+
+    #[test]
     fn set_keys_override_defaults() {
         let config = parse(
             "socket = \"/tmp/f.sock\"\nadmins = [\"alice\", \"@wheel\"]\nallow_local_push = true\n",

@@ -7,10 +7,17 @@ use common::TestEnv;
 
 fn forge_shell(env: &TestEnv, key: &str, original: Option<&[u8]>) -> Command {
     let mut command = Command::new(common::FORGE_SHELL);
-    command.env_clear().arg("--config").arg(&env.config).arg(key);
+    command
+        .env_clear()
+        .arg("--config")
+        .arg(&env.config)
+        .arg(key);
     if let Some(original) = original {
         use std::os::unix::ffi::OsStrExt;
-        command.env("SSH_ORIGINAL_COMMAND", std::ffi::OsStr::from_bytes(original));
+        command.env(
+            "SSH_ORIGINAL_COMMAND",
+            std::ffi::OsStr::from_bytes(original),
+        );
     }
     command
 }
@@ -59,18 +66,28 @@ fn hostile_commands_are_refused_with_one_line_and_run_nothing() {
         assert!(output.stdout.is_empty(), "{original:?}");
         assert!(stderr.starts_with("forge: "), "{original:?} -> {stderr}");
         assert_eq!(stderr.lines().count(), 1, "{original:?} -> {stderr}");
-        assert!(stderr.bytes().all(|b| b == b'\n' || (0x20..0x7f).contains(&b)), "{stderr:?}");
+        assert!(
+            stderr
+                .bytes()
+                .all(|b| b == b'\n' || (0x20..0x7f).contains(&b)),
+            "{stderr:?}"
+        );
     }
 }
 
 #[test]
 fn user_commands_answer_without_git() {
     let env = with_alice();
-    forge_shell(&env, "key-1", Some(b"whoami")).assert().success().stdout("alice\n");
+    forge_shell(&env, "key-1", Some(b"whoami"))
+        .assert()
+        .success()
+        .stdout("alice\n");
     forge_shell(&env, "key-1", Some(b"help"))
         .assert()
         .success()
-        .stdout(predicates::str::contains("info     the repositories you can reach"));
+        .stdout(predicates::str::contains(
+            "info     the repositories you can reach",
+        ));
     forge_shell(&env, "key-1", None)
         .assert()
         .code(1)
@@ -85,10 +102,19 @@ fn user_commands_answer_without_git() {
 fn denied_and_missing_repositories_read_the_same() {
     let env = with_alice();
     env.forgectl_ok(["repo", "create", "secret"]);
-    let denied = forge_shell(&env, "key-1", Some(b"git-upload-pack 'secret'")).assert().code(1);
-    let missing = forge_shell(&env, "key-1", Some(b"git-upload-pack 'secreu'")).assert().code(1);
-    let text = |o: &assert_cmd::assert::Assert| String::from_utf8_lossy(&o.get_output().stderr).into_owned();
-    assert_eq!(text(&denied), "forge: no repository 'secret' readable with this key; check the name or ask an admin\n");
+    let denied = forge_shell(&env, "key-1", Some(b"git-upload-pack 'secret'"))
+        .assert()
+        .code(1);
+    let missing = forge_shell(&env, "key-1", Some(b"git-upload-pack 'secreu'"))
+        .assert()
+        .code(1);
+    let text = |o: &assert_cmd::assert::Assert| {
+        String::from_utf8_lossy(&o.get_output().stderr).into_owned()
+    };
+    assert_eq!(
+        text(&denied),
+        "forge: no repository 'secret' readable with this key; check the name or ask an admin\n"
+    );
     assert_eq!(text(&missing).replace("secreu", "secret"), text(&denied));
     forge_shell(&env, "key-2", Some(b"git-upload-pack 'acme/widgets'"))
         .assert()
@@ -104,13 +130,22 @@ fn with_forged_down_nothing_runs_and_the_exit_is_75() {
         .assert()
         .code(75)
         .stdout("")
-        .stderr("forge: authorization service unavailable; try again in a minute, or tell your admin\n");
+        .stderr(
+            "forge: authorization service unavailable; try again in a minute, or tell your admin\n",
+        );
 }
 
 #[test]
 fn a_malformed_key_argument_is_a_usage_error() {
     let env = with_alice();
-    for key in ["17", "key-", "key-01", "key--1", "key-1x", "key-99999999999999999999"] {
+    for key in [
+        "17",
+        "key-",
+        "key-01",
+        "key--1",
+        "key-1x",
+        "key-99999999999999999999",
+    ] {
         forge_shell(&env, key, Some(b"whoami")).assert().code(2);
     }
 }

@@ -55,6 +55,11 @@ SSHD_PID=""               # sshd, once started
 FORGE_ENV_MASTERS=()      # ssh_config hosts with a ControlMaster, closed by forge_env_stop
 FORGE_ENV_STOPPED=""      # set once forge_env_stop has run
 
+# Set by a script before forge_env_start_sshd: the HOME of SSH sessions instead of the account's
+# own, so that the account's ~/.bashrc (which bash reads even for `ssh host command`) is not
+# run on every git operation. The bench sets it; the demo keeps the real HOME.
+: "${FORGE_ENV_SESSION_HOME:=}"
+
 # --- messages -------------------------------------------------------------------------------
 
 # Prints a line on stderr.
@@ -254,6 +259,8 @@ PubkeyAuthentication yes
 StrictModes no
 # git sends GIT_PROTOCOL (protocol v2); forge-shell passes it on to git.
 AcceptEnv GIT_PROTOCOL
+${FORGE_ENV_SESSION_HOME:+# Sessions get this HOME, so the login shell reads no start-up files of the account.
+SetEnv HOME=$FORGE_ENV_SESSION_HOME}
 PrintMotd no
 PrintLastLog no
 X11Forwarding no

@@ -33,7 +33,7 @@ pub fn run(client: &Client, config: &Config, command: Command) -> anyhow::Result
     let contents = authorized_keys::rewrite(&existing, &lines)
         .with_context(|| format!("cannot update {}", file.display()))?;
     if let Some(folder) = file.parent() {
-        make_ssh_folder(folder)?;
+        make_ssh_folder(folder, &config.git_user)?;
     }
     authorized_keys::write_atomically(&file, &contents)
         .with_context(|| format!("cannot write {}", file.display()))?;
@@ -51,14 +51,22 @@ fn default_file(git_user: &str) -> anyhow::Result<PathBuf> {
     Ok(user.dir.join(".ssh/authorized_keys"))
 }
 
-fn make_ssh_folder(folder: &Path) -> anyhow::Result<()> {
+/// Creates the folder of a new authorized_keys file with the mode sshd's StrictModes wants,
+/// owned by the git account when root creates it.
+fn make_ssh_folder(folder: &Path, git_user: &str) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
     if folder.is_dir() {
         return Ok(());
     }
     std::fs::create_dir_all(folder)
         .with_context(|| format!("cannot create {}", folder.display()))?;
-    use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(folder, std::fs::Permissions::from_mode(0o700))
         .with_context(|| format!("cannot restrict {}", folder.display()))?;
+    if nix::unistd::Uid::effective().is_root()
+        && let Ok(Some(owner)) = nix::unistd::User::from_name(git_user)
+    {
+        std::os::unix::fs::chown(folder, Some(owner.uid.as_raw()), Some(owner.gid.as_raw()))
+            .with_context(|| format!("cannot give {} to {git_user}", folder.display()))?;
+    }
     Ok(())
 }
