@@ -110,8 +110,7 @@ pub fn decide(standing: Standing, wanted: Access) -> Decision {
 /// Returns whether a user with `standing` may make `update`, and why.
 ///
 /// `write` permits every kind of update until per-ref rules exist.
-pub fn decide_ref(standing: Standing, update: &RefUpdate) -> Decision {
-    let _ = update.kind;
+pub fn decide_ref(standing: Standing, _update: &RefUpdate) -> Decision {
     decide(standing, Access::Write)
 }
 

@@ -1,11 +1,11 @@
 //! The `ref_updates` table: the audit log of every ref update, and the pending updates that
 //! pre-receive accepted and post-receive (or reconciliation) has not yet confirmed.
 
-use super::{Error, Store, now, parse_stored, rfc3339};
+use super::{Error, Store, now, rfc3339};
 use crate::keys::KeyId;
 use crate::policy::{RefUpdate, UpdateKind};
 use crate::repo_name::RepoName;
-use crate::wire::{AuditEntry, RefChange, StatusInfo};
+use crate::wire::{AuditEntry, RefChange};
 use rusqlite::{OptionalExtension, params};
 
 /// Who pushed, where, under which session.
@@ -34,6 +34,21 @@ pub struct PendingUpdate {
     pub new: String,
     /// When pre-receive accepted it, in unix seconds.
     pub accepted_at: i64,
+}
+
+/// How many rows of each kind the store holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    /// Users.
+    pub users: u64,
+    /// Keys.
+    pub keys: u64,
+    /// Repositories.
+    pub repos: u64,
+    /// Confirmed ref updates.
+    pub audit_entries: u64,
+    /// Ref updates accepted by pre-receive and not yet confirmed.
+    pub pending_updates: u64,
 }
 
 /// SQL for the session of a row: the given one, or a fresh one for a local push.
@@ -206,42 +221,36 @@ impl Store {
         ))?;
         let rows =
             statement.query_map(params![repo.map(RepoName::as_str), user, limit], |row| {
-                Ok((
-                    AuditEntry {
-                        id: row.get(0)?,
-                        time: row.get(1)?,
-                        user: row.get(2)?,
-                        key: row.get::<_, Option<i64>>(3)?.map(KeyId::new),
-                        repo: row.get(4)?,
-                        ref_name: row.get(5)?,
-                        old: row.get(6)?,
-                        new: row.get(7)?,
-                        kind: UpdateKind::Create,
-                        session: row.get(9)?,
-                    },
-                    row.get::<_, String>(8)?,
-                ))
+                let kind: String = row.get(8)?;
+                Ok(AuditEntry {
+                    id: row.get(0)?,
+                    time: row.get(1)?,
+                    user: row.get(2)?,
+                    key: row.get::<_, Option<i64>>(3)?.map(KeyId::new),
+                    repo: row.get(4)?,
+                    ref_name: row.get(5)?,
+                    old: row.get(6)?,
+                    new: row.get(7)?,
+                    kind: UpdateKind::from_word(&kind).ok_or_else(|| {
+                        rusqlite::Error::FromSqlConversionFailure(
+                            8,
+                            rusqlite::types::Type::Text,
+                            format!("'{kind}' is not an update kind").into(),
+                        )
+                    })?,
+                    session: row.get(9)?,
+                })
             })?;
-        rows.map(|row| {
-            let (mut entry, kind) = row?;
-            entry.kind = parse_stored("update kind", kind, |word| {
-                UpdateKind::from_word(word).ok_or(())
-            })?;
-            Ok(entry)
-        })
-        .collect()
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Returns how much the store holds, for `forgectl status`.
-    pub fn counts(&self) -> Result<StatusInfo, Error> {
+    pub fn counts(&self) -> Result<Counts, Error> {
         let connection = self.lock();
         let count = |sql: &str| -> Result<u64, Error> {
             Ok(connection.query_row(sql, [], |row| row.get::<_, i64>(0))? as u64)
         };
-        Ok(StatusInfo {
-            version: String::new(),
-            protocol: 0,
-            uptime_seconds: 0,
+        Ok(Counts {
             users: count("SELECT count(*) FROM users")?,
             keys: count("SELECT count(*) FROM keys")?,
             repos: count("SELECT count(*) FROM repos")?,

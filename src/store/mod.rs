@@ -5,13 +5,13 @@
 //! types. The database runs in WAL mode with `synchronous=FULL`, so a change forged acknowledged
 //! survives a crash or a power cut.
 
-pub mod audit;
+mod audit;
 mod keys;
 mod migrations;
 mod repos;
 mod users;
 
-pub use audit::PendingUpdate;
+pub use audit::{Counts, PendingUpdate, Pusher};
 
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 use std::path::Path;

@@ -150,7 +150,11 @@ pub(super) fn status(daemon: &Daemon) -> Handled {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         protocol: crate::wire::PROTOCOL_VERSION,
         uptime_seconds: daemon.started.elapsed().as_secs(),
-        ..counts
+        users: counts.users,
+        keys: counts.keys,
+        repos: counts.repos,
+        audit_entries: counts.audit_entries,
+        pending_updates: counts.pending_updates,
     }))
 }
 

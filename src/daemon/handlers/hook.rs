@@ -6,7 +6,7 @@ use crate::hooks;
 use crate::keys::KeyId;
 use crate::policy::{self, ObjectId, RefUpdate, Standing, UpdateKind};
 use crate::repo_name::RepoName;
-use crate::store::audit::Pusher;
+use crate::store::Pusher;
 use crate::user_name::UserName;
 use crate::wire::{RefChange, RefVerdict, Response};
 
