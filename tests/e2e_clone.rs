@@ -33,13 +33,6 @@ fn forge_with_people() -> TestEnv {
     env
 }
 
-/// Returns the first line forge wrote among git's own lines.
-fn forge_line(text: &str) -> &str {
-    text.lines()
-        .find(|line| line.starts_with("forge: "))
-        .unwrap_or("")
-}
-
 #[test]
 fn a_reader_clones_in_every_url_form() {
     let env = forge_with_people();
@@ -64,7 +57,7 @@ fn private_and_missing_repositories_read_the_same() {
     let private = bob.git(["clone", "forge:secret", "s"]);
     let missing = bob.git(["clone", "forge:nonexistent", "s"]);
     assert_ne!(private.code, Some(0));
-    assert_eq!(forge_line(&private.stderr), DENIED_SECRET, "{private}");
+    assert_eq!(private.forge_line(), DENIED_SECRET, "{private}");
     assert_eq!(
         missing.stderr.replace("nonexistent", "secret"),
         private.stderr,
@@ -77,25 +70,16 @@ fn private_and_missing_repositories_read_the_same() {
 fn protocol_version_2_works_through_forge_shell() {
     let env = forge_with_people();
     let bob = env.as_user("bob");
-    let mut command = std::process::Command::new("git");
-    command
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", &bob.home)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env(
-            "GIT_SSH_COMMAND",
-            format!("ssh -F {}", bob.ssh_config.display()),
-        )
-        .env("GIT_TRACE_PACKET", "1")
-        .args([
+    let outcome = bob.git_with(
+        ".",
+        &[("GIT_TRACE_PACKET", "1")],
+        [
             "-c",
             "protocol.version=2",
             "ls-remote",
             "forge:acme/widgets",
-        ]);
-    let outcome = common::Outcome::of(&mut command, None);
+        ],
+    );
     assert_eq!(outcome.code, Some(0), "{outcome}");
     assert!(outcome.stdout.contains("refs/heads/main"), "{outcome}");
     assert!(
@@ -116,7 +100,7 @@ fn a_removed_key_is_refused_at_once_without_a_sync() {
     let refused = bob.git(["ls-remote", "forge:acme/widgets"]);
     assert_ne!(refused.code, Some(0));
     assert_eq!(
-        forge_line(&refused.stderr),
+        refused.forge_line(),
         "forge: no repository 'acme/widgets' readable with this key; check the name or ask an admin"
     );
     let whoami = bob.ssh(Some("whoami"));
@@ -134,7 +118,7 @@ fn with_forged_stopped_a_clone_fails_closed_with_one_clear_line() {
     let outcome = bob.git(["clone", "forge:acme/widgets", "w"]);
     assert_ne!(outcome.code, Some(0));
     assert_eq!(
-        forge_line(&outcome.stderr),
+        outcome.forge_line(),
         "forge: authorization service unavailable; try again in a minute, or tell your admin",
         "{outcome}"
     );
@@ -206,7 +190,7 @@ fn mallory_gets_no_shell_no_sftp_no_scp_and_no_metacharacters() {
     assert!(!marker.exists(), "a hostile command ran");
     let clone = mallory.git(["clone", "forge:acme/widgets", "w"]);
     assert_eq!(
-        forge_line(&clone.stderr),
+        clone.forge_line(),
         "forge: no repository 'acme/widgets' readable with this key; check the name or ask an admin"
     );
 }

@@ -35,8 +35,7 @@ fn a_writer_pushes_and_the_audit_log_holds_the_update() {
     let mut env = TestEnv::new();
     start(&mut env);
     let alice = env.as_user("alice");
-    alice.git(["init", "-q", "-b", "main", "work"]);
-    let first = alice.commit("work", "a", "one");
+    let first = alice.start_work("work");
     let pushed = alice.git_in("work", ["push", "forge:acme/widgets", "main"]);
     assert_eq!(pushed.code, Some(0), "{pushed}");
     let second = alice.commit("work", "a", "two");
@@ -67,8 +66,7 @@ fn a_force_push_and_a_delete_are_recorded_with_their_kind() {
     let mut env = TestEnv::new();
     start(&mut env);
     let alice = env.as_user("alice");
-    alice.git(["init", "-q", "-b", "main", "work"]);
-    alice.commit("work", "a", "one");
+    alice.start_work("work");
     alice.commit("work", "a", "two");
     assert_eq!(
         alice
@@ -113,16 +111,11 @@ fn a_reader_cannot_push() {
     let mut env = TestEnv::new();
     start(&mut env);
     let bob = env.as_user("bob");
-    bob.git(["init", "-q", "-b", "main", "work"]);
-    bob.commit("work", "a", "sneaky");
+    bob.start_work("work");
     let refused = bob.git_in("work", ["push", "forge:acme/widgets", "main"]);
     assert_ne!(refused.code, Some(0));
     assert_eq!(
-        refused
-            .stderr
-            .lines()
-            .find(|l| l.starts_with("forge: "))
-            .unwrap_or(""),
+        refused.forge_line(),
         "forge: no repository 'acme/widgets' writable with this key; check the name or ask an admin",
         "{refused}"
     );
@@ -136,16 +129,11 @@ fn with_forged_stopped_a_push_fails_closed_and_changes_nothing() {
     start(&mut env);
     env.stop_forged();
     let alice = env.as_user("alice");
-    alice.git(["init", "-q", "-b", "main", "work"]);
-    alice.commit("work", "a", "one");
+    alice.start_work("work");
     let refused = alice.git_in("work", ["push", "forge:acme/widgets", "main"]);
     assert_ne!(refused.code, Some(0));
     assert_eq!(
-        refused
-            .stderr
-            .lines()
-            .find(|l| l.starts_with("forge: "))
-            .unwrap_or(""),
+        refused.forge_line(),
         "forge: authorization service unavailable; try again in a minute, or tell your admin"
     );
     assert_eq!(ref_of(&env, "refs/heads/main"), None);
@@ -156,8 +144,7 @@ fn a_local_push_that_bypasses_forge_shell_is_refused() {
     let mut env = TestEnv::new();
     start(&mut env);
     let alice = env.as_user("alice");
-    alice.git(["init", "-q", "-b", "main", "work"]);
-    alice.commit("work", "a", "one");
+    alice.start_work("work");
     let repo = env.path("repos/acme/widgets.git");
     let mut command = std::process::Command::new("git");
     command
@@ -204,8 +191,7 @@ fn an_update_accepted_before_forged_was_killed_is_recorded_exactly_once() {
     std::fs::write(&pid_file, env.forged_pid().to_string()).unwrap();
 
     let alice = env.as_user("alice");
-    alice.git(["init", "-q", "-b", "main", "work"]);
-    let commit = alice.commit("work", "a", "one");
+    let commit = alice.start_work("work");
     let pushed = alice.git_in("work", ["push", "forge:acme/widgets", "main"]);
     // The ref update happened; post-receive could only say it was not recorded yet.
     assert_eq!(pushed.code, Some(0), "{pushed}");

@@ -39,6 +39,14 @@ impl Outcome {
         }
     }
 
+    /// Returns the first line forge wrote on stderr, among git's own lines.
+    pub fn forge_line(&self) -> &str {
+        self.stderr
+            .lines()
+            .find(|line| line.starts_with("forge: "))
+            .unwrap_or("")
+    }
+
     /// Returns stdout and stderr with the exit code, as one text to compare whole.
     pub fn render(&self) -> String {
         format!(

@@ -171,9 +171,28 @@ impl Person {
         I: IntoIterator<Item = S>,
         S: AsRef<std::ffi::OsStr>,
     {
+        self.git_with(dir, &[], args)
+    }
+
+    /// Runs git in `dir` with `extra` variables added to the scrubbed environment.
+    pub fn git_with<I, S>(&self, dir: &str, extra: &[(&str, &str)], args: I) -> Outcome
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
         let mut command = self.scrubbed("git");
-        command.current_dir(self.home.join(dir)).args(args);
+        command
+            .current_dir(self.home.join(dir))
+            .envs(extra.iter().copied())
+            .args(args);
         Outcome::of(&mut command, None)
+    }
+
+    /// Starts a repository `dir` on branch main with one commit; returns the commit's id.
+    pub fn start_work(&self, dir: &str) -> String {
+        let init = self.git(["init", "-q", "-b", "main", dir]);
+        assert_eq!(init.code, Some(0), "{init}");
+        self.commit(dir, "a", "one")
     }
 
     /// Runs git in this person's home.
