@@ -33,9 +33,11 @@ pub fn init(component: Component, default_filter: &str) {
         (_, None) => "off".to_owned(),
     };
     let filter = EnvFilter::try_new(&filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    // Colours only for a person at a terminal, never into journald or a log file.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false);
     // A second init (in tests) keeps the first subscriber, which is what we want.
     if std::env::var_os("JOURNAL_STREAM").is_some() {

@@ -52,6 +52,7 @@ FORGE_ENV_AUTHORIZED_KEYS=""  # STATE/authorized_keys, read by sshd
 FORGE_ENV_SSHD_PORT=""    # the port sshd listens on, 127.0.0.1 only
 FORGED_PID=""             # forged, once started
 SSHD_PID=""               # sshd, once started
+FORGE_ENV_SPAWNED_PID=""  # the last process forge_env_spawn started
 FORGE_ENV_MASTERS=()      # ssh_config hosts with a ControlMaster, closed by forge_env_stop
 FORGE_ENV_STOPPED=""      # set once forge_env_stop has run
 
@@ -178,6 +179,21 @@ forge_env_keygen() {
     ssh-keygen -q -t ed25519 -N '' -C "$comment" -f "$file"
 }
 
+# forge_env_spawn LOG COMMAND...
+# Starts COMMAND in the background with stdin from /dev/null and stdout and stderr appended to
+# LOG; sets FORGE_ENV_SPAWNED_PID. It gets a process group of its own (job control is on for
+# that one `&`), so a Ctrl-C at the terminal reaches only the script, whose trap then stops
+# everything in order, rather than forged and sshd each on their own.
+forge_env_spawn() {
+    local log="$1" job_control=""
+    shift
+    [[ $- == *m* ]] && job_control=1
+    set -m
+    "$@" </dev/null >>"$log" 2>&1 &
+    FORGE_ENV_SPAWNED_PID=$!
+    [[ -n "$job_control" ]] || set +m
+}
+
 # --- forged -----------------------------------------------------------------------------------
 
 # Writes STATE/forge.toml: everything under STATE, the current user as git account and admin.
@@ -207,8 +223,9 @@ forge_env_ctl() {
 # Starts forged in the background (log: STATE/forged.log) and waits until it answers.
 forge_env_start_forged() {
     # NO_COLOR: forged would otherwise write ANSI colour codes into the log file.
-    NO_COLOR=1 "$FORGE_ENV_BIN/forged" --config "$FORGE_ENV_CONFIG" >>"$FORGE_ENV_STATE/forged.log" 2>&1 &
-    FORGED_PID=$!
+    forge_env_spawn "$FORGE_ENV_STATE/forged.log" \
+        env NO_COLOR=1 "$FORGE_ENV_BIN/forged" --config "$FORGE_ENV_CONFIG"
+    FORGED_PID="$FORGE_ENV_SPAWNED_PID"
     echo "$FORGED_PID" >"$FORGE_ENV_STATE/forged.pid"
     forge_env_wait_forged
 }
@@ -285,12 +302,11 @@ forge_env_start_sshd() {
         forge_env_write_sshd_config
         /usr/sbin/sshd -t -f "$FORGE_ENV_STATE/sshd_config" \
             || forge_env_die "sshd refuses $FORGE_ENV_STATE/sshd_config"
-        # -D: stay in the foreground (so $! is sshd); -e -E: log to the file. Anything sshd
-        # prints before its log is set up is appended to the same file.
-        # shellcheck disable=SC2094
-        /usr/sbin/sshd -D -e -f "$FORGE_ENV_STATE/sshd_config" -E "$FORGE_ENV_STATE/sshd.log" \
-            </dev/null >>"$FORGE_ENV_STATE/sshd.log" 2>&1 &
-        SSHD_PID=$!
+        # -D: stay in the foreground (so the pid is sshd's); -e -E: log to the file. Anything
+        # sshd prints before its log is set up goes to the same file.
+        forge_env_spawn "$FORGE_ENV_STATE/sshd.log" \
+            /usr/sbin/sshd -D -e -f "$FORGE_ENV_STATE/sshd_config" -E "$FORGE_ENV_STATE/sshd.log"
+        SSHD_PID="$FORGE_ENV_SPAWNED_PID"
         if forge_env_wait_sshd; then
             return 0
         fi
@@ -362,9 +378,20 @@ forge_env_stop_pid() {
     wait "$pid" 2>/dev/null || true
 }
 
-# Stops everything this library started, in order: ControlMaster connections, sshd's
-# per-connection processes, sshd, forged. Safe to call more than once and from traps; never
-# fails. Prints one line saying what it stopped when FORGE_ENV_QUIET_STOP is not set.
+# forge_env_descendants PID: prints the pids of every process below PID, each before its own
+# children.
+forge_env_descendants() {
+    local child
+    for child in $(pgrep -P "$1" 2>/dev/null || true); do
+        echo "$child"
+        forge_env_descendants "$child"
+    done
+}
+
+# Stops everything this library started, in order: ControlMaster connections, the processes
+# under sshd (its sessions and what they run), sshd, forged. Safe to call more than once and
+# from traps; never fails. Prints one line saying what it stopped unless FORGE_ENV_QUIET_STOP is
+# set.
 forge_env_stop() {
     [[ -z "$FORGE_ENV_STOPPED" ]] || return 0
     FORGE_ENV_STOPPED=1
@@ -373,8 +400,9 @@ forge_env_stop() {
         ssh -F "$FORGE_ENV_SSH_CONFIG" -O exit "$alias" >/dev/null 2>&1 || true
     done
     if [[ -n "$SSHD_PID" ]]; then
-        # sshd's per-connection processes outlive the listener; end those it forked for us.
-        for child in $(pgrep -P "$SSHD_PID" 2>/dev/null || true); do
+        # sshd's per-connection processes, and the commands they run, outlive the listener:
+        # end every process under it first.
+        for child in $(forge_env_descendants "$SSHD_PID"); do
             kill -TERM "$child" 2>/dev/null || true
         done
         forge_env_stop_pid "$SSHD_PID" sshd
