@@ -4,12 +4,16 @@
 //! repository; `write` permits every kind of ref update. The per-ref rule engine replaces
 //! [`decide_ref`] without changing what the hooks send.
 
+pub mod engine;
 pub mod refs;
+pub mod rules;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+pub use engine::{By, Policy, RepoState, Verdict};
 pub use refs::{ObjectId, RefName, RefUpdate, UpdateKind};
+pub use rules::{Need, Op, Perm, Refex, RepoOption, RepoSpec, Rule, Source, Subject};
 
 /// What a user may do with a repository, ordered so that a check is a comparison.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
