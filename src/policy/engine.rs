@@ -146,7 +146,12 @@ impl Verdict<'_> {
                 rule.source
             ),
             By::Fallthru if self.allowed => "allowed: no rule about this path".to_owned(),
-            By::Fallthru => format!("denied: no rule gives {} '{}'", self.user, self.need),
+            By::Fallthru => format!(
+                "denied: no rule lets {} {} ({})",
+                self.user,
+                self.need.describe(),
+                self.need
+            ),
             By::Existence => format!("denied: repository '{}' already exists", self.repo),
         }
     }

@@ -588,6 +588,8 @@ fn update(reference: &str, old: &str, new: &str, kind: UpdateKind) -> RefUpdate 
         old: id(old),
         new: id(new),
         kind,
+        paths: None,
+        has_merges: false,
     }
 }
 

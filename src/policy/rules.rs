@@ -202,6 +202,19 @@ impl Need {
         base && (!self.merge || text.contains('M'))
     }
 
+    /// Returns what the need lets someone do, in words.
+    pub fn describe(self) -> &'static str {
+        match (self.op, self.merge) {
+            (Op::Read, _) => "read",
+            (Op::Write, false) => "push",
+            (Op::Rewind, false) => "rewind (force-push), delete a branch or move a tag",
+            (Op::CreateRef, false) => "create a ref",
+            (Op::DeleteRef, false) => "delete a ref",
+            (Op::Merge, _) | (_, true) => "push merge commits",
+            (Op::CreateRepo, _) => "create this repository",
+        }
+    }
+
     /// Returns the need as gitolite prints it: `R`, `W`, `+`, `C`, `D`, `M`, `^C`, with `M`
     /// appended for merges.
     pub fn as_gitolite(self) -> String {
