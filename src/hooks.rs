@@ -32,6 +32,13 @@ pub const ENV_HOOK: &str = "FORGE_HOOK";
 /// The most update lines one push may carry.
 pub const MAX_UPDATES: usize = 10_000;
 
+/// The most changed paths one update reports for path rules; with more, forged refuses the
+/// update if any path rule applies to the pusher.
+pub const MAX_PATHS: usize = 10_000;
+
+/// The most commits walked to look for merges; a longer walk counts as holding one.
+const MAX_MERGE_WALK: usize = 100_000;
+
 /// Why a hook failed.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -207,6 +214,63 @@ pub fn classify(repo: &git2::Repository, old: &ObjectId, new: &ObjectId) -> Upda
     }
 }
 
+/// Returns the files that differ between the trees of `old` and `new` (every file of the
+/// tree on a create or a delete), as gitolite's path rules see them; `None` when there are
+/// more than [`MAX_PATHS`] or the trees cannot be read.
+pub fn changed_paths(
+    repo: &git2::Repository,
+    old: &ObjectId,
+    new: &ObjectId,
+) -> Option<Vec<String>> {
+    let tree = |id: &ObjectId| -> Result<Option<git2::Tree<'_>>, git2::Error> {
+        if id.is_zero() {
+            return Ok(None);
+        }
+        let object = repo.find_object(git2::Oid::from_str(id.as_str())?, None)?;
+        Ok(Some(object.peel_to_tree()?))
+    };
+    let (old_tree, new_tree) = (tree(old).ok()?, tree(new).ok()?);
+    let diff = repo
+        .diff_tree_to_tree(old_tree.as_ref(), new_tree.as_ref(), None)
+        .ok()?;
+    let mut paths = Vec::new();
+    for delta in diff.deltas() {
+        for file in [delta.old_file(), delta.new_file()] {
+            if let Some(path) = file.path().and_then(|p| p.to_str())
+                && paths.last().is_none_or(|last: &String| last != path)
+            {
+                paths.push(path.to_owned());
+            }
+        }
+        if paths.len() > MAX_PATHS {
+            return None;
+        }
+    }
+    paths.dedup();
+    Some(paths)
+}
+
+/// Returns whether the commits `new` brings over `old` include a merge (for a repository whose
+/// rules check merges); a create or a delete brings none, as in gitolite.
+pub fn has_merges(repo: &git2::Repository, old: &ObjectId, new: &ObjectId) -> bool {
+    if old.is_zero() || new.is_zero() {
+        return false;
+    }
+    let walk = || -> Result<bool, git2::Error> {
+        let mut walk = repo.revwalk()?;
+        walk.push(git2::Oid::from_str(new.as_str())?)?;
+        // A rewind's old tip may be unrelated; hiding it is still right.
+        let _ = walk.hide(git2::Oid::from_str(old.as_str())?);
+        for (seen, oid) in walk.enumerate() {
+            if seen >= MAX_MERGE_WALK || repo.find_commit(oid?)?.parent_count() > 1 {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    };
+    walk().unwrap_or(true)
+}
+
 /// Runs pre-receive: classifies `updates`, asks forged, and refuses the push if any update is
 /// refused.
 pub fn pre_receive(
@@ -219,6 +283,8 @@ pub fn pre_receive(
         .into_iter()
         .map(|update| RefUpdate {
             kind: classify(repo, &update.old, &update.new),
+            paths: changed_paths(repo, &update.old, &update.new),
+            has_merges: has_merges(repo, &update.old, &update.new),
             ref_name: update.ref_name,
             old: update.old,
             new: update.new,

@@ -13,7 +13,7 @@ use crate::git;
 use crate::keys::KeyId;
 use crate::policy::Access;
 use crate::repo_name::RepoName;
-use crate::ssh_command::{self, SshCommand, UserCommand};
+use crate::ssh_command::{self, RolesCommand, SshCommand, UserCommand};
 use std::ffi::OsString;
 use std::io::Write;
 
@@ -30,6 +30,12 @@ pub enum Error {
         repo: RepoName,
         /// The access the command needed.
         access: Access,
+    },
+    /// forged refused a user command, saying why (it names no path and no other user's data).
+    #[error("{message}")]
+    Refused {
+        /// forged's line.
+        message: String,
     },
     /// The key is not registered, or was removed.
     #[error("this key is not registered with forge (or was removed); ask an admin to add it")]
@@ -55,7 +61,10 @@ impl Error {
     /// Returns the exit code this error calls for.
     pub fn code(&self) -> Code {
         match self {
-            Error::Command(_) | Error::Denied { .. } | Error::UnknownKey => Code::Refused,
+            Error::Command(_)
+            | Error::Denied { .. }
+            | Error::UnknownKey
+            | Error::Refused { .. } => Code::Refused,
             Error::Service(e) => crate::exit::client_code(e),
             Error::Exec { .. } | Error::Write(_) => Code::Internal,
         }
@@ -147,18 +156,68 @@ pub fn run(
                 env!("CARGO_PKG_VERSION")
             );
             for reachable in &repos {
-                let write = if reachable.access >= Access::Write {
-                    "W"
-                } else {
-                    " "
+                let column = |on: bool, letter: &str| {
+                    if on {
+                        format!(" {letter}")
+                    } else {
+                        "  ".to_owned()
+                    }
                 };
-                text.push_str(&format!(" R {write}\t{}\n", reachable.repo));
+                let create = if reachable.create { " C" } else { "" };
+                text.push_str(&format!(
+                    "{}{}{create}\t{}\n",
+                    column(reachable.read, "R"),
+                    column(reachable.write, "W"),
+                    reachable.repo
+                ));
             }
             if repos.is_empty() {
                 text.push_str(" (no repositories yet)\n");
             }
             out.write_all(text.as_bytes()).map_err(Error::Write)?;
             Ok(Code::Success)
+        }
+        SshCommand::Create { repo } => {
+            let request = crate::wire::Request::Create {
+                key,
+                repo: repo.clone(),
+            };
+            match client.call(&request) {
+                Ok(_) => {
+                    writeln!(out, "created repository '{repo}'").map_err(Error::Write)?;
+                    Ok(Code::Success)
+                }
+                Err(client::Error::Answer {
+                    kind: crate::wire::ErrorKind::Refused,
+                    message,
+                    ..
+                }) => Err(Error::Refused { message }),
+                Err(e) => Err(Error::Service(e)),
+            }
+        }
+        SshCommand::Perms { repo, change } => {
+            let change = match change {
+                RolesCommand::List => crate::wire::RoleChange::List,
+                RolesCommand::Add { role, member } => crate::wire::RoleChange::Add { role, member },
+                RolesCommand::Remove { role, member } => {
+                    crate::wire::RoleChange::Remove { role, member }
+                }
+            };
+            match client.call(&crate::wire::Request::Perms { key, repo, change }) {
+                Ok(crate::wire::Response::Roles { roles, .. }) => {
+                    for (role, member) in roles {
+                        writeln!(out, "{role} {member}").map_err(Error::Write)?;
+                    }
+                    Ok(Code::Success)
+                }
+                Ok(_) => Err(Error::Service(client::Error::Unexpected { op: "perms" })),
+                Err(client::Error::Answer {
+                    kind: crate::wire::ErrorKind::Refused,
+                    message,
+                    ..
+                }) => Err(Error::Refused { message }),
+                Err(e) => Err(Error::Service(e)),
+            }
         }
         SshCommand::User(UserCommand::Help) => {
             out.write_all(HELP.as_bytes()).map_err(Error::Write)?;
@@ -171,7 +230,11 @@ const HELP: &str = "\
 forge serves git over ssh. Use it with git:
   git clone git@HOST:REPO        git push, git fetch, git ls-remote, git archive --remote
 Commands (ssh git@HOST COMMAND):
-  info     the repositories you can reach, with R (read) and W (write)
-  whoami   the forge user your key belongs to
-  help     this text
+  info                        the repositories you can reach, with R (read) and W (write),
+                              and the patterns you may create repositories in (C)
+  create REPO                 create a repository from a pattern you may create in
+  perms REPO -l               list the roles of a repository you created
+  perms REPO + ROLE USER      give USER a role (READERS, WRITERS) on it; - takes it away
+  whoami                      the forge user your key belongs to
+  help                        this text
 ";

@@ -165,7 +165,68 @@ pub enum SshCommand {
     },
     /// One of forge's own commands.
     User(UserCommand),
+    /// `create <repo>`: create a repository from a pattern the user may create in.
+    Create {
+        /// The repository to create.
+        repo: RepoName,
+    },
+    /// `perms <repo> -l`, `perms <repo> + <ROLE> <member>`, `perms <repo> - <ROLE> <member>`:
+    /// the creator of a repository lists or changes who has which role on it.
+    Perms {
+        /// The repository.
+        repo: RepoName,
+        /// What to do.
+        change: RolesCommand,
+    },
 }
+
+/// What `perms` does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RolesCommand {
+    /// `-l`: list the roles.
+    List,
+    /// `+ ROLE MEMBER`: give a role.
+    Add {
+        /// The role (`READERS`, `WRITERS`).
+        role: String,
+        /// A user or `@group`.
+        member: String,
+    },
+    /// `- ROLE MEMBER`: take a role away.
+    Remove {
+        /// The role.
+        role: String,
+        /// The member.
+        member: String,
+    },
+}
+
+/// Returns the role and member words of `perms`, checked: a role is 1 to 32 capital letters;
+/// a member is a user or `@group` name.
+fn role_and_member(role: &str, member: &str) -> Result<(String, String), Error> {
+    let role_ok =
+        !role.is_empty() && role.len() <= 32 && role.bytes().all(|b| b.is_ascii_uppercase());
+    let body = member.strip_prefix('@').unwrap_or(member);
+    let member_ok = body
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphanumeric())
+        && body.len() <= 64
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if role_ok && member_ok {
+        Ok((role.to_owned(), member.to_owned()))
+    } else {
+        Err(Error::WrongArgumentCount {
+            verb: "perms".to_owned(),
+            expected: PERMS_USAGE,
+        })
+    }
+}
+
+/// The arguments `perms` takes.
+const PERMS_USAGE: &str = "a repository and -l, or + or -, a ROLE and a user";
 
 /// What the verb of a command names, before its arguments are checked.
 enum Verb {
@@ -218,6 +279,49 @@ impl SshCommand {
             return Err(Error::EmptyToken);
         }
 
+        match tokens.as_slice() {
+            ["create", path] => {
+                return Ok(SshCommand::Create {
+                    repo: RepoName::from_request(&unquote(path)?)?,
+                });
+            }
+            ["create", ..] => {
+                return Err(Error::WrongArgumentCount {
+                    verb: "create".to_owned(),
+                    expected: ONE_REPO_PATH,
+                });
+            }
+            ["perms", path, rest @ ..] => {
+                let change = match rest {
+                    ["-l"] => RolesCommand::List,
+                    ["+", role, member] => {
+                        let (role, member) = role_and_member(role, member)?;
+                        RolesCommand::Add { role, member }
+                    }
+                    ["-", role, member] => {
+                        let (role, member) = role_and_member(role, member)?;
+                        RolesCommand::Remove { role, member }
+                    }
+                    _ => {
+                        return Err(Error::WrongArgumentCount {
+                            verb: "perms".to_owned(),
+                            expected: PERMS_USAGE,
+                        });
+                    }
+                };
+                return Ok(SshCommand::Perms {
+                    repo: RepoName::from_request(&unquote(path)?)?,
+                    change,
+                });
+            }
+            ["perms"] => {
+                return Err(Error::WrongArgumentCount {
+                    verb: "perms".to_owned(),
+                    expected: PERMS_USAGE,
+                });
+            }
+            _ => {}
+        }
         let (verb, named, args) = match tokens.as_slice() {
             ["git", subcommand, args @ ..] => {
                 let verb = format!("git {subcommand}");
@@ -319,6 +423,58 @@ fn single_quoted(token: &str) -> Result<&str, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn create_and_perms_take_a_repository_and_checked_words() {
+        let repo = || RepoName::parse("pub/alice/x").unwrap();
+        assert_eq!(
+            SshCommand::parse(b"create pub/alice/x"),
+            Ok(SshCommand::Create { repo: repo() })
+        );
+        assert_eq!(
+            SshCommand::parse(b"perms 'pub/alice/x' -l"),
+            Ok(SshCommand::Perms {
+                repo: repo(),
+                change: RolesCommand::List
+            })
+        );
+        assert_eq!(
+            SshCommand::parse(b"perms pub/alice/x + READERS bob"),
+            Ok(SshCommand::Perms {
+                repo: repo(),
+                change: RolesCommand::Add {
+                    role: "READERS".into(),
+                    member: "bob".into()
+                }
+            })
+        );
+        assert_eq!(
+            SshCommand::parse(b"perms pub/alice/x - WRITERS @devs"),
+            Ok(SshCommand::Perms {
+                repo: repo(),
+                change: RolesCommand::Remove {
+                    role: "WRITERS".into(),
+                    member: "@devs".into()
+                }
+            })
+        );
+        for bad in [
+            &b"create"[..],
+            b"create a b",
+            b"create ../x",
+            b"perms x",
+            b"perms x + readers bob",
+            b"perms x + READERS b;c",
+            b"perms x * READERS bob",
+            b"perms x -l extra",
+        ] {
+            assert!(
+                SshCommand::parse(bad).is_err(),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+    }
 
     fn git(service: GitService, name: &str) -> SshCommand {
         SshCommand::Git {

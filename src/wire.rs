@@ -12,7 +12,7 @@
 //! ```
 
 use crate::keys::{Fingerprint, KeyId};
-use crate::policy::{Access, Decision, ObjectId, RefName, RefUpdate, UpdateKind};
+use crate::policy::{Access, ObjectId, RefName, RefUpdate, UpdateKind};
 use crate::repo_name::RepoName;
 use crate::user_name::UserName;
 use serde::{Deserialize, Serialize};
@@ -23,7 +23,7 @@ use std::path::PathBuf;
 pub const PROTOCOL_VERSION: u32 = 1;
 
 /// The longest request line `forged` reads, newline included.
-pub const MAX_REQUEST_BYTES: usize = 1 << 20;
+pub const MAX_REQUEST_BYTES: usize = 8 << 20;
 
 /// The longest response line a client reads, newline included (a full `authorized_keys` listing
 /// of a large site fits).
@@ -130,6 +130,9 @@ pub enum Request {
         description: String,
         /// Whether every registered user may read it.
         public: bool,
+        /// Create it from a pattern on this user's behalf, with them as its creator.
+        #[serde(default)]
+        creator: Option<UserName>,
     },
     /// List repositories. `{"v":1,"op":"repo_list"}`
     RepoList,
@@ -156,14 +159,72 @@ pub enum Request {
         /// The user.
         user: UserName,
     },
-    /// Would a user get this access, and why? `{"v":1,"op":"access","user":"alice","repo":"acme/widgets","access":"write"}`
+    /// Would a user be allowed this, and by which rule? Answers as `gitolite access` does.
+    /// `{"v":1,"op":"access","user":"alice","repo":"acme/widgets","need":"+","reference":"refs/heads/main"}`
     Access {
         /// The user.
         user: UserName,
+        /// The repository; one that does not exist is asked about with the user as its
+        /// would-be creator.
+        repo: RepoName,
+        /// `R`, `W`, `+`, `C`, `D`, `M` or `^C`.
+        need: String,
+        /// A full ref name or `VREF/NAME/<path>`; none means any ref.
+        reference: Option<String>,
+    },
+    /// Create a repository from a pattern, as its creator (the SSH command `create`).
+    /// `{"v":1,"op":"create","key":17,"repo":"pub/alice/tool"}`
+    Create {
+        /// The key the user logged in with.
+        key: KeyId,
+        /// The repository to create.
+        repo: RepoName,
+    },
+    /// Show or change the roles of a repository the key's owner created (the SSH command
+    /// `perms`). `{"v":1,"op":"perms","key":17,"repo":"pub/alice/tool","change":{"add":{"role":"READERS","member":"bob"}}}`
+    Perms {
+        /// The key the user logged in with.
+        key: KeyId,
         /// The repository.
         repo: RepoName,
-        /// The access asked about.
-        access: Access,
+        /// What to do.
+        change: RoleChange,
+    },
+    /// Show or change the roles of any repository, as an admin.
+    /// `{"v":1,"op":"repo_perms","repo":"pub/alice/tool","change":"list"}`
+    RepoPerms {
+        /// The repository.
+        repo: RepoName,
+        /// What to do.
+        change: RoleChange,
+    },
+    /// The policy: groups, rules and options. `{"v":1,"op":"policy_export"}`
+    PolicyExport,
+    /// Replace the policy, in one transaction; with `dry_run` only say what would change.
+    /// `{"v":1,"op":"policy_apply","document":{…},"dry_run":true}`
+    PolicyApply {
+        /// The new policy.
+        document: crate::policy::document::Document,
+        /// Only show the changes.
+        dry_run: bool,
+    },
+    /// Put rules in front of every other rule (`forgectl protect`).
+    /// `{"v":1,"op":"prepend_rules","rules":[…]}`
+    PrependRules {
+        /// The rules, numbered from 1 in the order they must apply.
+        rules: Vec<crate::policy::document::RuleRow>,
+    },
+    /// Import users, keys and a policy (`forgectl import gitolite`), in one transaction.
+    /// `{"v":1,"op":"import","users":["alice"],"keys":[["alice","ssh-ed25519 …"]],"document":{…},"dry_run":false}`
+    Import {
+        /// Users to add when missing.
+        users: Vec<UserName>,
+        /// Keys to add when missing: `(user, key text)`.
+        keys: Vec<(UserName, String)>,
+        /// The policy, replacing the current one.
+        document: crate::policy::document::Document,
+        /// Only show the changes.
+        dry_run: bool,
     },
     /// The newest recorded ref updates. `{"v":1,"op":"audit","repo":null,"user":"alice","limit":50}`
     Audit {
@@ -188,7 +249,9 @@ impl Request {
             | Request::Whoami { .. }
             | Request::Info { .. }
             | Request::CheckRefs { .. }
-            | Request::Record { .. } => Role::Service,
+            | Request::Record { .. }
+            | Request::Create { .. }
+            | Request::Perms { .. } => Role::Service,
             _ => Role::Admin,
         }
     }
@@ -213,6 +276,13 @@ impl Request {
             Request::Grant { .. } => "grant",
             Request::Revoke { .. } => "revoke",
             Request::Access { .. } => "access",
+            Request::Create { .. } => "create",
+            Request::Perms { .. } => "perms",
+            Request::RepoPerms { .. } => "repo_perms",
+            Request::PolicyExport => "policy_export",
+            Request::PolicyApply { .. } => "policy_apply",
+            Request::PrependRules { .. } => "prepend_rules",
+            Request::Import { .. } => "import",
             Request::Audit { .. } => "audit",
             Request::Status => "status",
             Request::AuthorizedKeys => "authorized_keys",
@@ -284,11 +354,35 @@ pub enum Response {
         /// Each repository.
         repos: Vec<RepoInfo>,
     },
-    /// An access decision. `{"v":1,"answer":"decision","allowed":false,"reason":"no grant on this repository"}`
-    Decision {
-        /// The decision and its reason.
-        #[serde(flatten)]
-        decision: Decision,
+    /// An access decision explained, as `gitolite access` prints it and in words.
+    /// `{"v":1,"answer":"explained","allowed":true,"line":"refs/.*","reason":"allowed by rule 3 'RW+ refs/.* = alice' on 'foo' (policy.toml line 9)"}`
+    Explained {
+        /// Whether it is allowed.
+        allowed: bool,
+        /// gitolite's answer line.
+        line: String,
+        /// The rule that decided, in words, with where it came from.
+        reason: String,
+    },
+    /// The roles of a repository. `{"v":1,"answer":"roles","creator":"alice","roles":[["READERS","bob"]]}`
+    Roles {
+        /// Who created it.
+        creator: Option<String>,
+        /// `(role, member)`, sorted.
+        roles: Vec<(String, String)>,
+    },
+    /// The policy. `{"v":1,"answer":"policy","document":{…}}`
+    Policy {
+        /// Groups, rules and options.
+        document: crate::policy::document::Document,
+    },
+    /// What a policy change changes (or, with `dry_run`, would change).
+    /// `{"v":1,"answer":"changes","lines":["+ rule RW+ refs/.* = alice on foo (at 3)"],"applied":true}`
+    Changes {
+        /// One line per change.
+        lines: Vec<String>,
+        /// Whether it was applied.
+        applied: bool,
     },
     /// Audit entries, newest first. `{"v":1,"answer":"audit","entries":[…]}`
     Audit {
@@ -330,13 +424,39 @@ pub enum ErrorKind {
     Internal,
 }
 
-/// A repository a user can reach, and how.
+/// A change to a repository's roles.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoleChange {
+    /// Only list them.
+    List,
+    /// Give `member` the role.
+    Add {
+        /// `READERS`, `WRITERS`.
+        role: String,
+        /// A user or `@group`.
+        member: String,
+    },
+    /// Take the role from `member`.
+    Remove {
+        /// The role.
+        role: String,
+        /// The member.
+        member: String,
+    },
+}
+
+/// A repository (or a pattern) a user can reach, and how, as the SSH command `info` lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReachableRepo {
-    /// The repository.
-    pub repo: RepoName,
-    /// The access the user has.
-    pub access: Access,
+    /// The repository name, or a pattern the user may create repositories from.
+    pub repo: String,
+    /// May read.
+    pub read: bool,
+    /// May write.
+    pub write: bool,
+    /// May create repositories from this pattern.
+    pub create: bool,
     /// Its description.
     pub description: String,
 }

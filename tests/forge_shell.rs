@@ -86,7 +86,7 @@ fn user_commands_answer_without_git() {
         .assert()
         .success()
         .stdout(predicates::str::contains(
-            "info     the repositories you can reach",
+            "create REPO                 create a repository",
         ));
     forge_shell(&env, "key-1", None)
         .assert()

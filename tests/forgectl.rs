@@ -169,24 +169,31 @@ fn access_explains_and_exits_by_the_decision() {
     env.forgectl_ok(["repo", "create", "docs", "--public"]);
     env.forgectl_ok(["repo", "create", "secret"]);
     forgectl(&env)
-        .args(["access", "alice", "docs", "R"])
+        .args(["access", "alice", "docs", "R", "--explain"])
         .assert()
         .code(0)
-        .stdout("allow: alice read docs (the repository is public)\n");
+        .stdout(predicates::str::starts_with("refs/.*\nallowed by rule "))
+        .stdout(predicates::str::contains(
+            "'R refs/.* = @all' on 'docs' (public repository)",
+        ));
     forgectl(&env)
         .args(["access", "alice", "docs", "write"])
         .assert()
         .code(1)
-        .stdout("deny: alice write docs (no grant on this repository)\n");
+        .stdout("W any docs alice DENIED by fallthru\n");
     env.forgectl_ok(["grant", "secret", "alice", "read"]);
     forgectl(&env)
-        .args(["access", "alice", "secret", "W"])
+        .args(["access", "alice", "secret", "W", "main", "--explain"])
         .assert()
         .code(1)
-        .stdout("deny: alice write secret (granted only read, write needed)\n");
+        .stdout("W refs/heads/main secret alice DENIED by fallthru\ndenied: no rule lets alice push (W)\n");
     env.forgectl_ok(["grant", "secret", "alice", "write"]);
     forgectl(&env)
         .args(["access", "alice", "secret", "W"])
+        .assert()
+        .code(0);
+    forgectl(&env)
+        .args(["access", "alice", "secret", "+", "refs/heads/main"])
         .assert()
         .code(0);
     env.forgectl_ok(["revoke", "secret", "alice"]);
@@ -198,6 +205,11 @@ fn access_explains_and_exits_by_the_decision() {
         .args(["access", "alice", "secret", "X"])
         .assert()
         .code(1);
+    forgectl(&env)
+        .args(["access", "ghost", "secret", "R"])
+        .assert()
+        .code(1)
+        .stderr("forgectl: user 'ghost' does not exist\n");
     forgectl(&env).args(["access", "alice"]).assert().code(2);
 }
 

@@ -8,13 +8,15 @@ mod disk;
 mod handlers;
 mod listener;
 mod peer;
+mod policy_state;
 mod reconcile;
 
 use crate::config::Config;
+use crate::policy::Policy;
 use crate::store::{self, Store};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 pub use peer::{Caller, Roles};
@@ -64,6 +66,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The stored policy does not build (it was valid when stored; a newer forge wrote it?).
+    #[error("the stored policy is not valid")]
+    Policy(#[source] crate::policy::document::Error),
     /// Signal handlers cannot be installed.
     #[error("cannot install signal handlers")]
     Signals(#[source] std::io::Error),
@@ -76,6 +81,7 @@ pub struct Daemon {
     roles: Roles,
     started: Instant,
     ids: RequestIds,
+    policy: RwLock<Arc<Policy>>,
 }
 
 /// Hands out request and session ids: unique across restarts, short enough to quote.
@@ -115,12 +121,18 @@ impl Daemon {
             path: config.database.clone(),
             source,
         })?;
+        let stored = store.load_policy().map_err(|source| Error::Store {
+            path: config.database.clone(),
+            source,
+        })?;
+        let policy = policy_state::build(&stored).map_err(Error::Policy)?;
         let daemon = Daemon {
             roles: Roles::resolve(&config),
             config,
             store,
             started: Instant::now(),
             ids: RequestIds::new(),
+            policy: RwLock::new(Arc::new(policy)),
         };
         reconcile::run(&daemon, i64::MAX);
         Ok(daemon)
@@ -152,6 +164,29 @@ impl Daemon {
             }
         });
         tracing::info!("forged stopped");
+        Ok(())
+    }
+
+    /// Returns the policy in force.
+    fn policy(&self) -> Arc<Policy> {
+        let guard = self
+            .policy
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Arc::clone(&guard)
+    }
+
+    /// Rebuilds the policy from the store, after a change to rules, grants or repositories.
+    fn reload_policy(&self) -> Result<(), String> {
+        let stored = self
+            .store
+            .load_policy()
+            .map_err(|e| format!("{:#}", anyhow::Error::new(e)))?;
+        let policy = policy_state::build(&stored).map_err(|e| e.to_string())?;
+        *self
+            .policy
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(policy);
         Ok(())
     }
 

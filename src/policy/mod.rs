@@ -1,15 +1,27 @@
-//! Who may do what: access levels, and the one function that decides a request.
+//! Who may do what: gitolite's rules (permissions, refexes, groups, patterns, roles) and the
+//! evaluator that decides every question with them.
 //!
-//! Today a user's access to a repository is the grant an admin gave them, or `read` on a public
-//! repository; `write` permits every kind of ref update. The per-ref rule engine replaces
-//! [`decide_ref`] without changing what the hooks send.
+//! - [`rules`]: the words of a policy: [`Perm`], [`Need`], [`Refex`], [`Subject`], [`RepoSpec`].
+//! - [`engine`]: [`Policy`], built from groups, rules and options; `access` answers as
+//!   gitolite's `access()` does, `need_of` says what a ref update needs.
+//! - [`document`]: a policy as data: on the wire, in the store, and as the TOML file admins
+//!   export and apply.
+//! - [`refs`]: ref updates as a push proposes them.
+//!
+//! [`Access`] is the level a `forgectl grant` gives: `read` stands for the rule `R`, `write` and
+//! `admin` for `RW+`.
 
+pub mod document;
+pub mod engine;
 pub mod refs;
+pub mod rules;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+pub use engine::{By, Policy, RepoState, Verdict};
 pub use refs::{ObjectId, RefName, RefUpdate, UpdateKind};
+pub use rules::{Need, Op, Perm, Refex, RepoOption, RepoSpec, Rule, Source, Subject};
 
 /// What a user may do with a repository, ordered so that a check is a comparison.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -67,60 +79,9 @@ impl std::str::FromStr for Access {
     }
 }
 
-/// What policy knows about one user and one repository.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Standing {
-    /// The access an admin granted this user on this repository, if any.
-    pub grant: Option<Access>,
-    /// Whether the repository is readable by every registered user.
-    pub is_public: bool,
-}
-
-/// The outcome of one access question, with the reason an admin reads in `--explain`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Decision {
-    /// Whether the request is allowed.
-    pub allowed: bool,
-    /// The rule that made the decision, in words.
-    pub reason: String,
-}
-
-/// Returns whether a user with `standing` may have `wanted` access, and why.
-pub fn decide(standing: Standing, wanted: Access) -> Decision {
-    match standing.grant {
-        Some(granted) if granted >= wanted => Decision {
-            allowed: true,
-            reason: format!("granted {granted}"),
-        },
-        _ if wanted == Access::Read && standing.is_public => Decision {
-            allowed: true,
-            reason: "the repository is public".to_owned(),
-        },
-        Some(granted) => Decision {
-            allowed: false,
-            reason: format!("granted only {granted}, {wanted} needed"),
-        },
-        None => Decision {
-            allowed: false,
-            reason: "no grant on this repository".to_owned(),
-        },
-    }
-}
-
-/// Returns whether a user with `standing` may make `update`, and why.
-///
-/// `write` permits every kind of update until per-ref rules exist.
-pub fn decide_ref(standing: Standing, _update: &RefUpdate) -> Decision {
-    decide(standing, Access::Write)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn standing(grant: Option<Access>, is_public: bool) -> Standing {
-        Standing { grant, is_public }
-    }
 
     #[test]
     fn access_levels_compare_in_order() {
@@ -141,32 +102,5 @@ mod tests {
         for text in ["", "Read", "rw+", "owner", "read "] {
             assert!(Access::parse(text).is_err(), "{text:?}");
         }
-    }
-
-    #[test]
-    fn decisions_follow_grants_and_public_read() {
-        use Access::*;
-        let rows = [
-            (standing(None, false), Read, false),
-            (standing(None, false), Write, false),
-            (standing(None, true), Read, true),
-            (standing(None, true), Write, false),
-            (standing(Some(Read), false), Read, true),
-            (standing(Some(Read), false), Write, false),
-            (standing(Some(Read), true), Write, false),
-            (standing(Some(Write), false), Write, true),
-            (standing(Some(Write), false), Admin, false),
-            (standing(Some(Admin), false), Write, true),
-            (standing(Some(Admin), false), Admin, true),
-        ];
-        for (who, wanted, allowed) in rows {
-            assert_eq!(decide(who, wanted).allowed, allowed, "{who:?} {wanted}");
-        }
-    }
-
-    #[test]
-    fn a_denial_names_what_was_missing() {
-        let decision = decide(standing(Some(Access::Read), false), Access::Write);
-        assert_eq!(decision.reason, "granted only read, write needed");
     }
 }

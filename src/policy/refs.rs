@@ -176,6 +176,13 @@ pub struct RefUpdate {
     pub new: ObjectId,
     /// What the update does.
     pub kind: UpdateKind,
+    /// The files that differ between the old and the new tree (every file of the tree on a
+    /// create or delete), for path rules; `None` when there were too many to send.
+    #[serde(default)]
+    pub paths: Option<Vec<String>>,
+    /// Whether the pushed commits include a merge commit.
+    #[serde(default)]
+    pub has_merges: bool,
 }
 
 /// A ref update line as git hands it to pre- and post-receive, before classification.

@@ -275,6 +275,8 @@ mod tests {
             old: ObjectId::parse(old).unwrap(),
             new: ObjectId::parse(new).unwrap(),
             kind,
+            paths: None,
+            has_merges: false,
         }
     }
 

@@ -62,6 +62,42 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX ref_updates_by_repo ON ref_updates(repo, id);
     CREATE INDEX ref_updates_by_user ON ref_updates(user, id);
     ",
+    // 2: the policy (groups, rules, options), repositories created from patterns (their creator
+    // and the roles the creator hands out).
+    "
+    ALTER TABLE repos ADD COLUMN creator TEXT;
+    CREATE TABLE repo_roles (
+        repo_id INTEGER NOT NULL REFERENCES repos(id) ON DELETE CASCADE,
+        role TEXT NOT NULL,
+        member TEXT NOT NULL,
+        PRIMARY KEY (repo_id, role, member)
+    ) WITHOUT ROWID;
+    CREATE TABLE policy_groups (
+        kind TEXT NOT NULL CHECK (kind IN ('user', 'repo')),
+        name TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        member TEXT NOT NULL,
+        PRIMARY KEY (kind, name, position)
+    ) WITHOUT ROWID;
+    CREATE TABLE policy_rules (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        seq INTEGER NOT NULL,
+        repo TEXT NOT NULL,
+        who TEXT NOT NULL,
+        perm TEXT NOT NULL,
+        refex TEXT NOT NULL,
+        source TEXT NOT NULL
+    );
+    CREATE INDEX policy_rules_by_seq ON policy_rules(seq);
+    CREATE TABLE policy_options (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        seq INTEGER NOT NULL,
+        repo TEXT NOT NULL,
+        name TEXT NOT NULL,
+        value TEXT NOT NULL,
+        source TEXT NOT NULL
+    );
+    ",
 ];
 
 /// Returns the schema version this build creates.

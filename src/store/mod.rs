@@ -8,10 +8,12 @@
 mod audit;
 mod keys;
 mod migrations;
-mod repos;
+mod policy;
+pub(crate) mod repos;
 mod users;
 
 pub use audit::{Counts, PendingUpdate, Pusher};
+pub use policy::{RepoFacts, StoredPolicy};
 
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 use std::path::Path;

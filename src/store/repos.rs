@@ -1,10 +1,10 @@
 //! The `repos` and `grants` tables: repositories, and who may do what with them.
 
 use super::{Error, Store, now, parse_stored, rfc3339, unique_as_exists};
-use crate::policy::{Access, Standing};
+use crate::policy::Access;
 use crate::repo_name::RepoName;
 use crate::user_name::UserName;
-use crate::wire::{GrantInfo, ReachableRepo, RepoInfo};
+use crate::wire::{GrantInfo, RepoInfo};
 use rusqlite::{OptionalExtension, Transaction, params};
 
 /// Work done on disk inside a repository transaction; an error rolls the transaction back.
@@ -51,6 +51,7 @@ impl Store {
         repo: &RepoName,
         description: &str,
         public: bool,
+        creator: Option<&str>,
         on_disk: DiskWork<'_>,
     ) -> Result<(), Error> {
         let mut connection = self.lock();
@@ -73,9 +74,16 @@ impl Store {
         }
         transaction
             .execute(
-                "INSERT INTO repos (name, name_folded, description, public, created_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![repo.as_str(), repo.folded(), description, public, now()],
+                "INSERT INTO repos (name, name_folded, description, public, created_at, creator) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    repo.as_str(),
+                    repo.folded(),
+                    description,
+                    public,
+                    now(),
+                    creator
+                ],
             )
             .map_err(|e| unique_as_exists(e, || format!("repository '{repo}'")))?;
         on_disk().map_err(|source| Error::Outside {
@@ -179,55 +187,6 @@ impl Store {
         transaction.commit()?;
         Ok(())
     }
-
-    /// Returns what policy needs to know about `user` and `repo`, or `None` when the
-    /// repository does not exist.
-    pub fn standing(&self, user: &UserName, repo: &RepoName) -> Result<Option<Standing>, Error> {
-        let connection = self.lock();
-        let row: Option<(bool, Option<String>)> = connection
-            .query_row(
-                "SELECT r.public, (SELECT g.access FROM grants g JOIN users u ON u.id = g.user_id \
-                                   WHERE g.repo_id = r.id AND u.name = ?2) \
-                 FROM repos r WHERE r.name = ?1",
-                [repo.as_str(), user.as_str()],
-                |row| Ok((row.get(0)?, row.get(1)?)),
-            )
-            .optional()?;
-        row.map(|(is_public, grant)| {
-            Ok(Standing {
-                grant: grant.map(parse_access).transpose()?,
-                is_public,
-            })
-        })
-        .transpose()
-    }
-
-    /// Returns the repositories `user` can read, with their access, by name.
-    pub fn reachable(&self, user: &UserName) -> Result<Vec<ReachableRepo>, Error> {
-        let connection = self.lock();
-        let mut statement = connection.prepare(
-            "SELECT r.name, r.description, g.access, r.public FROM repos r \
-             LEFT JOIN grants g ON g.repo_id = r.id \
-                 AND g.user_id = (SELECT id FROM users WHERE name = ?1) \
-             WHERE g.access IS NOT NULL OR r.public = 1 ORDER BY r.name",
-        )?;
-        let rows = statement.query_map([user.as_str()], |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, Option<String>>(2)?,
-            ))
-        })?;
-        rows.map(|row| {
-            let (name, description, grant) = row?;
-            Ok(ReachableRepo {
-                repo: parse_stored("repository name", name, RepoName::parse)?,
-                access: grant.map(parse_access).transpose()?.unwrap_or(Access::Read),
-                description,
-            })
-        })
-        .collect()
-    }
 }
 
 #[cfg(test)]
@@ -250,7 +209,7 @@ mod tests {
         let store = Store::open_in_memory().unwrap();
         store.add_user(&user("alice")).unwrap();
         store
-            .create_repo(&repo("acme/widgets"), "", false, nothing_on_disk())
+            .create_repo(&repo("acme/widgets"), "", false, None, nothing_on_disk())
             .unwrap();
         store
     }
@@ -259,7 +218,7 @@ mod tests {
     fn names_differing_only_in_case_collide() {
         let store = store_with_alice_and_widgets();
         let error = store
-            .create_repo(&repo("Acme/Widgets"), "", false, nothing_on_disk())
+            .create_repo(&repo("Acme/Widgets"), "", false, None, nothing_on_disk())
             .unwrap_err();
         assert_eq!(
             error.to_string(),
@@ -275,6 +234,7 @@ mod tests {
                 &repo("broken"),
                 "",
                 false,
+                None,
                 Box::new(|| Err("disk full".into())),
             )
             .unwrap_err();
@@ -286,55 +246,18 @@ mod tests {
     fn grants_replace_and_revoke() {
         let store = store_with_alice_and_widgets();
         let (alice, widgets) = (user("alice"), repo("acme/widgets"));
-        assert_eq!(
-            store.standing(&alice, &widgets).unwrap(),
-            Some(Standing {
-                grant: None,
-                is_public: false
-            })
-        );
         store.grant(&widgets, &alice, Access::Read).unwrap();
         store.grant(&widgets, &alice, Access::Write).unwrap();
-        let standing = store.standing(&alice, &widgets).unwrap().unwrap();
-        assert_eq!(standing.grant, Some(Access::Write));
+        let grants = store.load_policy().unwrap().grants;
+        assert_eq!(
+            grants,
+            [("acme/widgets".to_owned(), "alice".to_owned(), Access::Write)]
+        );
         store.revoke(&widgets, &alice).unwrap();
         assert!(matches!(
             store.revoke(&widgets, &alice),
             Err(Error::NotFound { .. })
         ));
-    }
-
-    #[test]
-    fn a_missing_repository_has_no_standing() {
-        let store = store_with_alice_and_widgets();
-        assert_eq!(store.standing(&user("alice"), &repo("nope")).unwrap(), None);
-    }
-
-    #[test]
-    fn reachable_lists_grants_and_public_repositories() {
-        let store = store_with_alice_and_widgets();
-        store
-            .create_repo(&repo("docs"), "the docs", true, nothing_on_disk())
-            .unwrap();
-        store
-            .create_repo(&repo("secret"), "", false, nothing_on_disk())
-            .unwrap();
-        store
-            .grant(&repo("acme/widgets"), &user("alice"), Access::Write)
-            .unwrap();
-        let reachable: Vec<_> = store
-            .reachable(&user("alice"))
-            .unwrap()
-            .into_iter()
-            .map(|r| (r.repo.to_string(), r.access))
-            .collect();
-        assert_eq!(
-            reachable,
-            [
-                ("acme/widgets".to_owned(), Access::Write),
-                ("docs".to_owned(), Access::Read)
-            ]
-        );
     }
 
     #[test]

@@ -41,8 +41,13 @@ enum Command {
     Grant(commands::access::GrantArgs),
     /// Take a user's access to a repository away
     Revoke(commands::access::RevokeArgs),
-    /// Say whether a user may read or write a repository, and why
+    /// Say whether a user may do something, as `gitolite access` does, and by which rule
     Access(commands::access::AccessArgs),
+    /// Export or apply the policy: groups, ordered rules and options
+    #[command(subcommand)]
+    Policy(commands::policy::Command),
+    /// Protect a branch (no force, no delete, named pushers) or make tags immutable
+    Protect(commands::policy::ProtectArgs),
     /// Show recorded ref updates, newest first
     Audit(commands::audit::Args),
     /// Show whether forged is up, its version and what it holds
@@ -80,6 +85,8 @@ fn run(args: Args) -> anyhow::Result<Code> {
         Command::Grant(grant) => commands::access::grant(&client, grant),
         Command::Revoke(revoke) => commands::access::revoke(&client, revoke),
         Command::Access(access) => commands::access::access(&client, access),
+        Command::Policy(command) => commands::policy::run(&client, command),
+        Command::Protect(protect) => commands::policy::protect(&client, protect),
         Command::Audit(audit) => commands::audit::run(&client, audit),
         Command::Status(status) => commands::status::run(&client, status),
         Command::Keys(command) => commands::keys::run(&client, &config, command),

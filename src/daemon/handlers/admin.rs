@@ -4,7 +4,7 @@
 use super::{Daemon, Failure, Handled};
 use crate::daemon::disk;
 use crate::keys::{self, Fingerprint, PublicKey};
-use crate::policy::{self, Access, Decision};
+use crate::policy::Access;
 use crate::repo_name::RepoName;
 use crate::user_name::UserName;
 use crate::wire::{Response, StatusInfo};
@@ -27,6 +27,7 @@ pub(super) fn user_list(daemon: &Daemon) -> Handled {
 pub(super) fn user_remove(daemon: &Daemon, user: UserName) -> Handled {
     daemon.store.remove_user(&user)?;
     tracing::info!(user = %user, "user removed with their keys and grants");
+    daemon.reload_policy().map_err(Failure::internal)?;
     Ok(Response::Done)
 }
 
@@ -60,7 +61,15 @@ pub(super) fn repo_create(
     repo: RepoName,
     description: &str,
     public: bool,
+    creator: Option<UserName>,
 ) -> Handled {
+    if let Some(creator) = creator {
+        if !daemon.store.has_user(&creator)? {
+            return Err(Failure::refused(format!("user '{creator}' does not exist")));
+        }
+        super::policy::create_as(daemon, &creator, &repo)?;
+        return Ok(Response::Done);
+    }
     if description.len() > 1024 || description.chars().any(char::is_control) {
         return Err(Failure::refused(
             "a description is one line of at most 1024 bytes",
@@ -72,9 +81,13 @@ pub(super) fn repo_create(
         &repo,
         description,
         public,
+        None,
         Box::new(|| disk::create_bare(&path, &hooks).map_err(Into::into)),
     )?;
     tracing::info!(repo = %repo, public, path = %path.display(), "repository created");
+    if public {
+        daemon.reload_policy().map_err(Failure::internal)?;
+    }
     Ok(Response::Done)
 }
 
@@ -101,33 +114,22 @@ pub(super) fn repo_remove(daemon: &Daemon, repo: RepoName) -> Handled {
         }
         None => tracing::info!(repo = %repo, "repository removed; it had no folder"),
     }
+    daemon.reload_policy().map_err(Failure::internal)?;
     Ok(Response::Done)
 }
 
 pub(super) fn grant(daemon: &Daemon, repo: RepoName, user: UserName, access: Access) -> Handled {
     daemon.store.grant(&repo, &user, access)?;
     tracing::info!(user = %user, repo = %repo, %access, "access granted");
+    daemon.reload_policy().map_err(Failure::internal)?;
     Ok(Response::Done)
 }
 
 pub(super) fn revoke(daemon: &Daemon, repo: RepoName, user: UserName) -> Handled {
     daemon.store.revoke(&repo, &user)?;
     tracing::info!(user = %user, repo = %repo, "grant revoked");
+    daemon.reload_policy().map_err(Failure::internal)?;
     Ok(Response::Done)
-}
-
-pub(super) fn access(daemon: &Daemon, user: UserName, repo: RepoName, access: Access) -> Handled {
-    if !daemon.store.has_user(&user)? {
-        return Err(Failure::refused(format!("user '{user}' does not exist")));
-    }
-    let decision = match daemon.store.standing(&user, &repo)? {
-        Some(standing) => policy::decide(standing, access),
-        None => Decision {
-            allowed: false,
-            reason: format!("no repository '{repo}'"),
-        },
-    };
-    Ok(Response::Decision { decision })
 }
 
 pub(super) fn audit(

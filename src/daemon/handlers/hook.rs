@@ -1,10 +1,10 @@
 //! Questions `forge-hook` asks: may these ref updates happen (pre-receive), and these happened
 //! (post-receive).
 
-use super::{Caller, Daemon, Failure, Handled};
+use super::{Caller, Daemon, Failure, Handled, state_of};
 use crate::hooks;
 use crate::keys::KeyId;
-use crate::policy::{self, ObjectId, RefUpdate, Standing, UpdateKind};
+use crate::policy::{ObjectId, Policy, RefUpdate, RepoState, UpdateKind};
 use crate::repo_name::RepoName;
 use crate::store::Pusher;
 use crate::user_name::UserName;
@@ -65,19 +65,8 @@ pub(super) fn check_refs(
         )));
     }
     let pushing = pushing(caller, user, key)?;
-    let verdicts: Vec<RefVerdict> = match standing(daemon, &pushing, &repo)? {
-        Ok(standing) => updates
-            .iter()
-            .map(|update| {
-                let decision = policy::decide_ref(standing, update);
-                RefVerdict {
-                    ref_name: update.ref_name.clone(),
-                    allowed: decision.allowed,
-                    reason: decision.reason,
-                }
-            })
-            .collect(),
-        Err(reason) => updates
+    let verdicts: Vec<RefVerdict> = match refusal_of_all(daemon, &pushing, &repo)? {
+        Some(reason) => updates
             .iter()
             .map(|update| RefVerdict {
                 ref_name: update.ref_name.clone(),
@@ -85,6 +74,15 @@ pub(super) fn check_refs(
                 reason: reason.clone(),
             })
             .collect(),
+        None => {
+            let facts = daemon.store.repo_facts(&repo)?.unwrap_or_default();
+            let state = state_of(&repo, &facts);
+            let policy = daemon.policy();
+            updates
+                .iter()
+                .map(|update| decide(&policy, &state, &pushing, update))
+                .collect()
+        }
     };
     for (update, verdict) in updates.iter().zip(&verdicts) {
         tracing::info!(
@@ -109,31 +107,84 @@ pub(super) fn check_refs(
     Ok(Response::RefVerdicts { verdicts })
 }
 
-/// Returns the standing of the pusher on `repo`, or the reason every update is refused.
-fn standing(
+/// Returns why every update of the push is refused, if one reason refuses them all.
+fn refusal_of_all(
     daemon: &Daemon,
     pushing: &Pushing,
     repo: &RepoName,
-) -> Result<Result<Standing, String>, Failure> {
+) -> Result<Option<String>, Failure> {
     match pushing {
-        Pushing::Local { .. } if daemon.config.allow_local_push => Ok(Ok(Standing {
-            grant: Some(policy::Access::Admin),
-            is_public: false,
-        })),
-        Pushing::Local { .. } => Ok(Err(
+        Pushing::Local { .. } if daemon.config.allow_local_push => Ok(None),
+        Pushing::Local { .. } => Ok(Some(
             "pushes that bypass forge-shell are disabled; push over ssh, or set allow_local_push"
                 .into(),
         )),
         Pushing::Remote { user, key } => {
             if daemon.store.key_owner(*key)?.as_ref() != Some(user) {
-                return Ok(Err("this key is no longer registered to you".into()));
+                return Ok(Some("this key is no longer registered to you".into()));
             }
-            Ok(daemon
-                .store
-                .standing(user, repo)?
-                .ok_or_else(|| format!("no repository '{repo}' writable with this key")))
+            if daemon.store.repo_facts(repo)?.is_none() {
+                return Ok(Some(format!(
+                    "no repository '{repo}' writable with this key"
+                )));
+            }
+            Ok(None)
         }
     }
+}
+
+/// Decides one update: the ref rule first, then every changed path against the path rules
+/// (`VREF/NAME/...`) that apply to the pusher, as gitolite's update hook does.
+fn decide(
+    policy: &Policy,
+    state: &RepoState<'_>,
+    pushing: &Pushing,
+    update: &RefUpdate,
+) -> RefVerdict {
+    let verdict = |allowed, reason| RefVerdict {
+        ref_name: update.ref_name.clone(),
+        allowed,
+        reason,
+    };
+    let Pushing::Remote { user, .. } = pushing else {
+        return verdict(true, "local push (allow_local_push)".into());
+    };
+    let user = user.as_str();
+    let need = policy.need_of(state, update, update.has_merges);
+    let decision = policy.access(
+        state,
+        user,
+        need,
+        Some(update.ref_name.as_str()),
+        Some(user),
+    );
+    if !decision.allowed {
+        return verdict(false, decision.reason());
+    }
+    let vrefs = policy.vrefs(state, user);
+    if let Some(other) = vrefs.iter().find(|v| !v.starts_with("VREF/NAME/")) {
+        return verdict(
+            false,
+            format!("path rule '{other}' is of a kind forge does not check; refused"),
+        );
+    }
+    if vrefs.is_empty() {
+        return verdict(true, decision.reason());
+    }
+    let Some(paths) = &update.paths else {
+        return verdict(
+            false,
+            "too many changed files to check the path rules; push in smaller steps".into(),
+        );
+    };
+    for path in paths {
+        let name = format!("VREF/NAME/{path}");
+        let by_path = policy.access(state, user, need, Some(&name), Some(user));
+        if !by_path.allowed {
+            return verdict(false, format!("{path}: {}", by_path.reason()));
+        }
+    }
+    verdict(true, decision.reason())
 }
 
 /// `record`: confirm the updates git made, idempotently.

@@ -3,10 +3,14 @@
 
 mod admin;
 mod hook;
+mod policy;
 mod shell;
 
 use super::{Caller, Daemon};
-use crate::store;
+use crate::policy::RepoState;
+use crate::repo_name::RepoName;
+use crate::store::{self, RepoFacts};
+use crate::user_name::UserName;
 use crate::wire::{ErrorKind, Request, Response};
 
 /// A handler's failure: what kind, and the one line the client shows.
@@ -51,6 +55,45 @@ impl From<store::Error> for Failure {
 }
 
 type Handled = Result<Response, Failure>;
+
+/// Returns the state policy decides on for an existing repository.
+fn state_of<'a>(repo: &'a RepoName, facts: &'a RepoFacts) -> RepoState<'a> {
+    RepoState {
+        name: repo.as_str(),
+        exists: true,
+        creator: facts.creator.as_deref(),
+        roles: &facts.roles,
+    }
+}
+
+/// Creates `repo` (on disk and in the store) with `creator`, once policy has allowed it;
+/// returns its facts. A repository someone created meanwhile is taken as it is.
+fn create_from_pattern(
+    daemon: &Daemon,
+    repo: &RepoName,
+    creator: &UserName,
+) -> Result<RepoFacts, Failure> {
+    let path = repo.to_path(&daemon.config.repos);
+    let hooks = daemon.config.hooks.clone();
+    let created = daemon.store.create_repo(
+        repo,
+        "",
+        false,
+        Some(creator.as_str()),
+        Box::new(|| super::disk::create_bare(&path, &hooks).map_err(Into::into)),
+    );
+    match created {
+        Ok(()) => {
+            tracing::info!(repo = %repo, creator = %creator, "repository created from a pattern")
+        }
+        Err(store::Error::AlreadyExists { .. }) => {}
+        Err(e) => return Err(e.into()),
+    }
+    daemon
+        .store
+        .repo_facts(repo)?
+        .ok_or_else(|| Failure::internal(format!("repository '{repo}' vanished while created")))
+}
 
 /// Answers `request` from `caller`; `id` names the request in the log and in error answers.
 pub(super) fn handle(daemon: &Daemon, caller: &Caller, request: Request, id: &str) -> Response {
@@ -97,12 +140,30 @@ pub(super) fn handle(daemon: &Daemon, caller: &Caller, request: Request, id: &st
             repo,
             description,
             public,
-        } => admin::repo_create(daemon, repo, &description, public),
+            creator,
+        } => admin::repo_create(daemon, repo, &description, public, creator),
         Request::RepoList => admin::repo_list(daemon),
         Request::RepoRemove { repo } => admin::repo_remove(daemon, repo),
         Request::Grant { repo, user, access } => admin::grant(daemon, repo, user, access),
         Request::Revoke { repo, user } => admin::revoke(daemon, repo, user),
-        Request::Access { user, repo, access } => admin::access(daemon, user, repo, access),
+        Request::Access {
+            user,
+            repo,
+            need,
+            reference,
+        } => policy::access(daemon, user, repo, &need, reference),
+        Request::Create { key, repo } => policy::create(daemon, key, repo),
+        Request::Perms { key, repo, change } => policy::perms(daemon, key, repo, change),
+        Request::RepoPerms { repo, change } => policy::roles(daemon, repo, change),
+        Request::PolicyExport => policy::export(daemon),
+        Request::PolicyApply { document, dry_run } => policy::apply(daemon, document, dry_run),
+        Request::PrependRules { rules } => policy::prepend(daemon, rules),
+        Request::Import {
+            users,
+            keys,
+            document,
+            dry_run,
+        } => policy::import(daemon, users, keys, document, dry_run),
         Request::Audit { repo, user, limit } => admin::audit(daemon, repo, user, limit),
         Request::Status => admin::status(daemon),
         Request::AuthorizedKeys => admin::authorized_keys(daemon),

@@ -1,15 +1,15 @@
-//! Questions `forge-shell` asks: may this key have this access, who owns it, what can they
-//! reach.
+//! Questions `forge-shell` asks: may this key have this access (creating the repository from a
+//! pattern on the way, as gitolite does), who owns it, what can they reach.
 
-use super::{Daemon, Failure, Handled};
+use super::{Daemon, Failure, Handled, create_from_pattern, state_of};
 use crate::keys::KeyId;
-use crate::policy::{self, Access};
+use crate::policy::{Access, Need, Op, RepoState};
 use crate::repo_name::RepoName;
 use crate::user_name::UserName;
-use crate::wire::Response;
+use crate::wire::{ReachableRepo, Response};
 
 /// Returns the owner of `key`, or a denial that says nothing about why.
-fn owner(daemon: &Daemon, key: KeyId) -> Result<UserName, Failure> {
+pub(super) fn owner(daemon: &Daemon, key: KeyId) -> Result<UserName, Failure> {
     daemon.store.key_owner(key)?.ok_or_else(|| {
         tracing::warn!(key = %key, "unknown or removed key; denied");
         Failure::denied()
@@ -17,16 +17,42 @@ fn owner(daemon: &Daemon, key: KeyId) -> Result<UserName, Failure> {
 }
 
 /// `check`: grant the access, with the repository's folder and a fresh session id, or deny.
-/// A denied repository and a missing one get the same answer.
+/// A denied repository and a missing one get the same answer. A missing repository the user
+/// may create from a pattern is created first, by a clone as by a push.
 pub(super) fn check(daemon: &Daemon, key: KeyId, repo: RepoName, access: Access) -> Handled {
     let user = owner(daemon, key)?;
-    let Some(standing) = daemon.store.standing(&user, &repo)? else {
-        tracing::info!(user = %user, key = %key, repo = %repo, %access, "no such repository; denied");
-        return Err(Failure::denied());
-    };
-    let decision = policy::decide(standing, access);
-    if !decision.allowed {
-        tracing::info!(user = %user, key = %key, repo = %repo, %access, rule = %decision.reason, "access denied");
+    let need = Need::of(if access >= Access::Write {
+        Op::Write
+    } else {
+        Op::Read
+    });
+    let policy = daemon.policy();
+    let mut facts = daemon.store.repo_facts(&repo)?;
+    if facts.is_none() {
+        let missing = RepoState {
+            name: repo.as_str(),
+            exists: false,
+            creator: None,
+            roles: &[],
+        };
+        let create = policy.access(
+            &missing,
+            user.as_str(),
+            Need::of(Op::CreateRepo),
+            None,
+            Some(user.as_str()),
+        );
+        if !create.allowed {
+            tracing::info!(user = %user, key = %key, repo = %repo, %need, "no such repository; denied");
+            return Err(Failure::denied());
+        }
+        facts = Some(create_from_pattern(daemon, &repo, &user)?);
+    }
+    let facts = facts.expect("the repository exists or was just created");
+    let state = state_of(&repo, &facts);
+    let verdict = policy.access(&state, user.as_str(), need, None, Some(user.as_str()));
+    if !verdict.allowed {
+        tracing::info!(user = %user, key = %key, repo = %repo, %need, rule = %verdict.reason(), "access denied");
         return Err(Failure::denied());
     }
     let path = repo.to_path(&daemon.config.repos);
@@ -37,7 +63,7 @@ pub(super) fn check(daemon: &Daemon, key: KeyId, repo: RepoName, access: Access)
         )));
     }
     let session = daemon.ids.next();
-    tracing::info!(user = %user, key = %key, repo = %repo, %access, rule = %decision.reason, session = %session, "access granted");
+    tracing::info!(user = %user, key = %key, repo = %repo, %need, rule = %verdict.reason(), session = %session, "access granted");
     Ok(Response::Granted {
         user,
         repo,
@@ -52,9 +78,46 @@ pub(super) fn whoami(daemon: &Daemon, key: KeyId) -> Handled {
     Ok(Response::Identity { user, key })
 }
 
-/// `info`: the repositories the owner of a key can reach.
+/// `info`: the patterns the owner of a key may create repositories from, and the
+/// repositories they can read, as gitolite's `info` lists them.
 pub(super) fn info(daemon: &Daemon, key: KeyId) -> Handled {
     let user = owner(daemon, key)?;
-    let repos = daemon.store.reachable(&user)?;
+    let policy = daemon.policy();
+    let name = user.as_str();
+    let mut repos: Vec<ReachableRepo> = policy
+        .creatable_patterns(name)
+        .into_iter()
+        .map(|pattern| ReachableRepo {
+            repo: pattern.to_owned(),
+            read: false,
+            write: false,
+            create: true,
+            description: String::new(),
+        })
+        .collect();
+    for (repo, description, facts) in daemon.store.all_repo_facts()? {
+        let state = RepoState {
+            name: &repo,
+            exists: true,
+            creator: facts.creator.as_deref(),
+            roles: &facts.roles,
+        };
+        let read = policy
+            .access(&state, name, Need::of(Op::Read), None, None)
+            .allowed;
+        if !read {
+            continue;
+        }
+        let write = policy
+            .access(&state, name, Need::of(Op::Write), None, None)
+            .allowed;
+        repos.push(ReachableRepo {
+            repo,
+            read,
+            write,
+            create: false,
+            description,
+        });
+    }
     Ok(Response::Reachable { user, repos })
 }

@@ -31,24 +31,27 @@ pub struct RevokeArgs {
 pub struct AccessArgs {
     /// The user
     user: UserName,
-    /// The repository
+    /// The repository (one that does not exist yet is asked about with USER as its creator)
     #[arg(value_parser = RepoName::from_admin)]
     repo: RepoName,
-    /// R or read, W or write
+    /// R, W, + (force), C (create a ref), D (delete), M (merge) or ^C (create the repository);
+    /// or read, write, force, create, delete
     #[arg(value_parser = parse_operation)]
-    operation: Access,
-    /// Print JSON instead of a line
+    operation: String,
+    /// A ref (main, refs/tags/v1) or VREF/NAME/<path>; without it, any ref
+    reference: Option<String>,
+    /// Also say which rule decided, and where the rule came from
+    #[arg(long)]
+    explain: bool,
+    /// Print JSON instead of lines
     #[arg(long)]
     json: bool,
 }
 
-fn parse_operation(text: &str) -> Result<Access, String> {
-    match Access::parse(text) {
-        Ok(Access::Admin) | Err(_) => Err(format!(
-            "'{text}' is not an operation; use R, read, W or write"
-        )),
-        Ok(access) => Ok(access),
-    }
+fn parse_operation(text: &str) -> Result<String, String> {
+    forge::policy::Need::parse(text)
+        .map(|need| need.as_gitolite())
+        .map_err(|e| e.to_string())
 }
 
 pub fn grant(client: &Client, args: GrantArgs) -> anyhow::Result<Code> {
@@ -79,19 +82,21 @@ pub fn access(client: &Client, args: AccessArgs) -> anyhow::Result<Code> {
     let request = Request::Access {
         user: args.user.clone(),
         repo: args.repo.clone(),
-        access: args.operation,
+        need: args.operation.clone(),
+        reference: args.reference.clone(),
     };
-    let decision = ask!(client, request, Response::Decision { decision } => decision);
+    let (allowed, line, reason) = ask!(client, request, Response::Explained { allowed, line, reason } => (allowed, line, reason));
     if args.json {
-        crate::output::json(&decision)?;
+        crate::output::json(
+            &serde_json::json!({ "allowed": allowed, "line": line, "reason": reason }),
+        )?;
     } else {
-        let verdict = if decision.allowed { "allow" } else { "deny" };
-        println!(
-            "{verdict}: {} {} {} ({})",
-            args.user, args.operation, args.repo, decision.reason
-        );
+        println!("{line}");
+        if args.explain {
+            println!("{reason}");
+        }
     }
-    Ok(if decision.allowed {
+    Ok(if allowed {
         Code::Success
     } else {
         Code::Refused

@@ -17,6 +17,7 @@ pub mod access;
 pub mod audit;
 pub mod key;
 pub mod keys;
+pub mod policy;
 pub mod repo;
 pub mod status;
 pub mod user;

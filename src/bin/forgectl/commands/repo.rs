@@ -4,7 +4,7 @@ use crate::output;
 use forge::client::Client;
 use forge::exit::{self, Code};
 use forge::repo_name::RepoName;
-use forge::wire::{Request, Response};
+use forge::wire::{Request, Response, RoleChange};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -19,12 +19,30 @@ pub enum Command {
         /// Let every registered user read it
         #[arg(long)]
         public: bool,
+        /// Create it from a pattern on this user's behalf, with them as its creator, exactly as
+        /// if they had pushed to it
+        #[arg(long, conflicts_with = "public")]
+        creator: Option<forge::user_name::UserName>,
     },
     /// List repositories with their grants
     List {
         /// Print JSON instead of a table
         #[arg(long)]
         json: bool,
+    },
+    /// List or change the roles (READERS, WRITERS) of a repository created from a pattern
+    Perms {
+        /// The repository
+        #[arg(value_parser = RepoName::from_admin)]
+        name: RepoName,
+        /// + to give, - to take away; nothing lists
+        #[arg(value_parser = ["+", "-"], requires = "role")]
+        change: Option<String>,
+        /// READERS or WRITERS
+        #[arg(requires = "member")]
+        role: Option<String>,
+        /// A user or @group
+        member: Option<String>,
     },
     /// Remove a repository; its files are moved to <repos>/.removed, not deleted
     Remove {
@@ -43,15 +61,44 @@ pub fn run(client: &Client, command: Command) -> anyhow::Result<Code> {
             name,
             description,
             public,
+            creator,
         } => {
             let request = Request::RepoCreate {
                 repo: name.clone(),
                 description,
                 public,
+                creator: creator.clone(),
             };
             ask!(client, request, Response::Done => ());
-            let visibility = if public { "public" } else { "private" };
-            println!("created {visibility} repository '{name}'");
+            match creator {
+                Some(creator) => {
+                    println!("created repository '{name}' for its creator '{creator}'")
+                }
+                None if public => println!("created public repository '{name}'"),
+                None => println!("created private repository '{name}'"),
+            }
+        }
+        Command::Perms {
+            name,
+            change,
+            role,
+            member,
+        } => {
+            let change = match (change.as_deref(), role, member) {
+                (Some("+"), Some(role), Some(member)) => RoleChange::Add { role, member },
+                (Some(_), Some(role), Some(member)) => RoleChange::Remove { role, member },
+                _ => RoleChange::List,
+            };
+            let (creator, roles) = ask!(client, Request::RepoPerms { repo: name.clone(), change }, Response::Roles { creator, roles } => (creator, roles));
+            println!(
+                "creator: {}",
+                creator
+                    .as_deref()
+                    .unwrap_or("(none: not created from a pattern)")
+            );
+            for (role, member) in roles {
+                println!("{role} {member}");
+            }
         }
         Command::List { json } => {
             let repos = ask!(client, Request::RepoList, Response::Repos { repos } => repos);

@@ -1,0 +1,127 @@
+//! `forgectl policy export|apply` and `forgectl protect`.
+
+use anyhow::Context;
+use forge::client::Client;
+use forge::exit::Code;
+use forge::policy::document::{Document, RuleRow};
+use forge::repo_name::RepoName;
+use forge::wire::{Request, Response};
+use std::io::Read;
+use std::path::PathBuf;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Print the policy (groups, rules, options) as a TOML file
+    Export,
+    /// Replace the policy with a TOML file's, in one transaction; prints what changes
+    Apply {
+        /// The policy file, or '-' for standard input
+        file: PathBuf,
+        /// Only print what would change
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+pub fn run(client: &Client, command: Command) -> anyhow::Result<Code> {
+    match command {
+        Command::Export => {
+            let document =
+                ask!(client, Request::PolicyExport, Response::Policy { document } => document);
+            print!("{}", document.to_toml());
+        }
+        Command::Apply { file, dry_run } => {
+            let mut text = String::new();
+            if file.as_os_str() == "-" {
+                std::io::stdin()
+                    .read_to_string(&mut text)
+                    .context("cannot read the policy from standard input")?;
+            } else {
+                text = std::fs::read_to_string(&file)
+                    .with_context(|| format!("cannot read {}", file.display()))?;
+            }
+            let name = file
+                .file_name()
+                .map_or("-".into(), |n| n.to_string_lossy().into_owned());
+            let document = Document::from_toml(&text, &name)?;
+            let request = Request::PolicyApply { document, dry_run };
+            let (lines, applied) =
+                ask!(client, request, Response::Changes { lines, applied } => (lines, applied));
+            print_changes(&lines, applied);
+        }
+    }
+    Ok(Code::Success)
+}
+
+/// Prints what a policy change changed, or would change.
+pub fn print_changes(lines: &[String], applied: bool) {
+    for line in lines {
+        println!("{line}");
+    }
+    match (lines.is_empty(), applied) {
+        (true, _) => println!("no changes"),
+        (false, true) => println!("applied {} change(s)", lines.len()),
+        (false, false) => println!("dry run: {} change(s) not applied", lines.len()),
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ProtectArgs {
+    /// The repository
+    #[arg(value_parser = RepoName::from_admin)]
+    repo: RepoName,
+    /// The branch to protect: no force push, no delete, and only the pushers push to it
+    #[arg(required_unless_present = "tags", conflicts_with = "tags")]
+    branch: Option<String>,
+    /// Make tags immutable instead: the pushers may create tags, nobody moves or deletes one
+    #[arg(long)]
+    tags: bool,
+    /// Who may push (users or @groups, comma-separated)
+    #[arg(long, value_delimiter = ',', required = true)]
+    pushers: Vec<String>,
+}
+
+/// Writes the rules that protect a branch or the tags, in front of every other rule.
+pub fn protect(client: &Client, args: ProtectArgs) -> anyhow::Result<Code> {
+    let (refex, what) = match &args.branch {
+        Some(branch) => {
+            let branch = branch.strip_prefix("refs/heads/").unwrap_or(branch);
+            (
+                format!("refs/heads/{}$", regex_escape(branch)),
+                format!("branch '{branch}'"),
+            )
+        }
+        None => ("refs/tags/".to_owned(), "tags".to_owned()),
+    };
+    let source = format!("forgectl protect {} {what}", args.repo);
+    let row = |seq, perm: &str, who: &str| RuleRow {
+        seq,
+        repo: args.repo.to_string(),
+        who: who.to_owned(),
+        perm: perm.to_owned(),
+        refex: refex.clone(),
+        source: source.clone(),
+    };
+    let mut rules: Vec<RuleRow> = args
+        .pushers
+        .iter()
+        .enumerate()
+        .map(|(index, pusher)| row(index as i64 + 1, "RW", pusher))
+        .collect();
+    rules.push(row(rules.len() as i64 + 1, "-", "@all"));
+    let (lines, applied) = ask!(client, Request::PrependRules { rules }, Response::Changes { lines, applied } => (lines, applied));
+    print_changes(&lines, applied);
+    Ok(Code::Success)
+}
+
+fn regex_escape(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let special = "\\.+*?()|[]{}^$".contains(c);
+            special
+                .then_some('\\')
+                .into_iter()
+                .chain(std::iter::once(c))
+        })
+        .collect()
+}

@@ -1,0 +1,245 @@
+//! Policy questions and changes: explaining a decision, creating repositories from patterns,
+//! the roles their creators hand out, and exporting, applying and importing the policy.
+
+use super::{Daemon, Failure, Handled, create_from_pattern, state_of};
+use crate::keys::{KeyId, PublicKey};
+use crate::policy::document::{Document, RuleRow};
+use crate::policy::engine::ROLES;
+use crate::policy::{Need, Op, RepoState};
+use crate::repo_name::RepoName;
+use crate::user_name::UserName;
+use crate::wire::{Response, RoleChange};
+
+/// `access`: the decision for `user`, `repo`, `need` and `reference`, as `gitolite access`
+/// gives it (`C`, `D` and `M` count as `W`, `+` and `W` unless the repository's rules make them
+/// count), with the rule that made it.
+pub(super) fn access(
+    daemon: &Daemon,
+    user: UserName,
+    repo: RepoName,
+    need: &str,
+    reference: Option<String>,
+) -> Handled {
+    if !daemon.store.has_user(&user)? {
+        return Err(Failure::refused(format!("user '{user}' does not exist")));
+    }
+    let need = Need::parse(need).map_err(|e| Failure::refused(e.to_string()))?;
+    let facts = daemon.store.repo_facts(&repo)?;
+    let policy = daemon.policy();
+    let creator = facts
+        .as_ref()
+        .and_then(|f| f.creator.as_deref())
+        .unwrap_or(user.as_str());
+    let on = |option| policy.is_on(repo.as_str(), Some(creator), option);
+    let need = match need.op {
+        Op::CreateRef if !on("CREATE_IS_C") => Need::of(Op::Write),
+        Op::DeleteRef if !on("DELETE_IS_D") => Need::of(Op::Rewind),
+        Op::Merge if !on("MERGE_CHECK") => Need::of(Op::Write),
+        _ => need,
+    };
+    let reference = reference.map(|r| {
+        if r.starts_with("refs/") || r.starts_with("VREF/") {
+            r
+        } else {
+            format!("refs/heads/{r}")
+        }
+    });
+    let missing = RepoState {
+        name: repo.as_str(),
+        exists: false,
+        creator: None,
+        roles: &[],
+    };
+    let state = facts
+        .as_ref()
+        .map_or(missing, |facts| state_of(&repo, facts));
+    let verdict = policy.access(
+        &state,
+        user.as_str(),
+        need,
+        reference.as_deref(),
+        Some(user.as_str()),
+    );
+    Ok(Response::Explained {
+        allowed: verdict.allowed,
+        line: verdict.gitolite_line(),
+        reason: verdict.reason(),
+    })
+}
+
+/// `create` (SSH): the key's owner creates a repository from a pattern they may create in.
+pub(super) fn create(daemon: &Daemon, key: KeyId, repo: RepoName) -> Handled {
+    let user = super::shell::owner(daemon, key)?;
+    create_as(daemon, &user, &repo)?;
+    Ok(Response::Done)
+}
+
+/// Creates `repo` from a pattern with `user` as its creator, if the policy lets them.
+pub(super) fn create_as(daemon: &Daemon, user: &UserName, repo: &RepoName) -> Result<(), Failure> {
+    if daemon.store.repo_facts(repo)?.is_some() {
+        return Err(Failure::refused(format!(
+            "repository '{repo}' already exists, or {user} may not create it"
+        )));
+    }
+    let missing = RepoState {
+        name: repo.as_str(),
+        exists: false,
+        creator: None,
+        roles: &[],
+    };
+    let policy = daemon.policy();
+    let verdict = policy.access(
+        &missing,
+        user.as_str(),
+        Need::of(Op::CreateRepo),
+        None,
+        Some(user.as_str()),
+    );
+    if !verdict.allowed {
+        tracing::info!(user = %user, repo = %repo, rule = %verdict.reason(), "repository creation denied");
+        return Err(Failure::refused(format!(
+            "repository '{repo}' already exists, or {user} may not create it"
+        )));
+    }
+    create_from_pattern(daemon, repo, user)?;
+    Ok(())
+}
+
+/// `perms` (SSH): the creator of a repository lists or changes its roles.
+pub(super) fn perms(daemon: &Daemon, key: KeyId, repo: RepoName, change: RoleChange) -> Handled {
+    let user = super::shell::owner(daemon, key)?;
+    let facts = daemon.store.repo_facts(&repo)?;
+    if facts.as_ref().and_then(|f| f.creator.as_deref()) != Some(user.as_str()) {
+        return Err(Failure::refused(format!(
+            "repository '{repo}' does not exist, or {user} did not create it"
+        )));
+    }
+    roles(daemon, repo, change)
+}
+
+/// `repo_perms` (admin), and the work of `perms`: list, add or remove a role.
+pub(super) fn roles(daemon: &Daemon, repo: RepoName, change: RoleChange) -> Handled {
+    match &change {
+        RoleChange::List => {}
+        RoleChange::Add { role, member } | RoleChange::Remove { role, member } => {
+            if !ROLES.contains(&role.as_str()) {
+                return Err(Failure::refused(format!(
+                    "'{role}' is not a role; use {}",
+                    ROLES.join(" or ")
+                )));
+            }
+            crate::policy::Subject::parse(member).map_err(|e| Failure::refused(e.to_string()))?;
+            let add = matches!(change, RoleChange::Add { .. });
+            daemon.store.set_role(&repo, role, member, add)?;
+            tracing::info!(repo = %repo, role, member, add, "role changed");
+        }
+    }
+    let facts = daemon
+        .store
+        .repo_facts(&repo)?
+        .ok_or_else(|| Failure::refused(format!("repository '{repo}' does not exist")))?;
+    Ok(Response::Roles {
+        creator: facts.creator,
+        roles: facts.roles,
+    })
+}
+
+/// `policy_export`: the stored policy.
+pub(super) fn export(daemon: &Daemon) -> Handled {
+    Ok(Response::Policy {
+        document: daemon.store.policy_document()?,
+    })
+}
+
+/// `policy_apply`: replace the policy in one transaction, or (dry run) say what would change.
+pub(super) fn apply(daemon: &Daemon, document: Document, dry_run: bool) -> Handled {
+    document
+        .to_parts()
+        .map_err(|e| Failure::refused(format!("the policy is not valid: {e}")))?;
+    let current = daemon.store.policy_document()?;
+    let lines = current.diff(&document);
+    if dry_run || lines.is_empty() {
+        return Ok(Response::Changes {
+            lines,
+            applied: false,
+        });
+    }
+    daemon.store.replace_policy(&current, &document)?;
+    daemon.reload_policy().map_err(Failure::internal)?;
+    tracing::info!(changes = lines.len(), "policy applied");
+    Ok(Response::Changes {
+        lines,
+        applied: true,
+    })
+}
+
+/// `prepend_rules`: put rules before every other rule.
+pub(super) fn prepend(daemon: &Daemon, rules: Vec<RuleRow>) -> Handled {
+    let mut document = daemon.store.policy_document()?;
+    document.rules.splice(0..0, rules.iter().cloned());
+    document
+        .to_parts()
+        .map_err(|e| Failure::refused(format!("the rules are not valid: {e}")))?;
+    daemon.store.prepend_rules(&rules)?;
+    daemon.reload_policy().map_err(Failure::internal)?;
+    Ok(Response::Changes {
+        lines: rules
+            .iter()
+            .map(|r| format!("+ rule {} {} = {} on {}", r.perm, r.refex, r.who, r.repo))
+            .collect(),
+        applied: true,
+    })
+}
+
+/// `import`: add missing users and keys, then replace the policy.
+pub(super) fn import(
+    daemon: &Daemon,
+    users: Vec<UserName>,
+    keys: Vec<(UserName, String)>,
+    document: Document,
+    dry_run: bool,
+) -> Handled {
+    document
+        .to_parts()
+        .map_err(|e| Failure::refused(format!("the imported policy is not valid: {e}")))?;
+    let parsed: Vec<(UserName, PublicKey)> = keys
+        .into_iter()
+        .map(|(user, text)| {
+            PublicKey::parse_authorized(&text)
+                .map(|key| (user.clone(), key))
+                .map_err(|e| Failure::refused(format!("a key of '{user}': {e}")))
+        })
+        .collect::<Result<_, _>>()?;
+    let current = daemon.store.policy_document()?;
+    let mut lines = Vec::new();
+    for user in &users {
+        if !daemon.store.has_user(user)? {
+            lines.push(format!("+ user {user}"));
+        }
+    }
+    let known: Vec<String> = daemon
+        .store
+        .list_keys(None)?
+        .into_iter()
+        .map(|k| k.fingerprint.to_string())
+        .collect();
+    for (user, key) in &parsed {
+        if !known.contains(&key.fingerprint().to_string()) {
+            lines.push(format!("+ key {} for {user}", key.fingerprint()));
+        }
+    }
+    lines.extend(current.diff(&document));
+    if dry_run {
+        return Ok(Response::Changes {
+            lines,
+            applied: false,
+        });
+    }
+    daemon.store.import(&users, &parsed, &current, &document)?;
+    daemon.reload_policy().map_err(Failure::internal)?;
+    tracing::info!(users = users.len(), changes = lines.len(), "import applied");
+    Ok(Response::Changes {
+        lines,
+        applied: true,
+    })
+}

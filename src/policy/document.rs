@@ -1,0 +1,524 @@
+//! A policy as data: the form it takes on the wire, in the database and (as TOML) in the file
+//! admins edit, export and apply.
+//!
+//! ```toml
+//! [groups]
+//! "@devs" = ["alice", "bob"]
+//!
+//! [repo_groups]
+//! "@team" = ["team/.*", "infra"]
+//!
+//! [[rule]]
+//! repos = ["@team"]
+//! perm = "RW+"           # -, C, R, RW, RW+, RWC, RWD, RW+CD ... as in gitolite
+//! refs = ["main"]        # optional; a bare name means refs/heads/<name>, none means every ref
+//! users = ["@devs"]
+//!
+//! [[option]]
+//! repos = ["acme/widgets"]
+//! name = "deny-rules"
+//! value = "1"
+//! ```
+//!
+//! Rules are tried in the order they are written; each (ref × user) pair of an entry takes the
+//! next place, as gitolite numbers them.
+
+use super::engine::{self, Parts, ROLES};
+use super::rules::{self, Perm, Refex, RepoOption, RepoSpec, Rule, Source, Subject};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A policy: groups, ordered rules and options, each rule with its source.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Document {
+    /// User groups, `@name` to members.
+    pub user_groups: BTreeMap<String, Vec<String>>,
+    /// Repository groups, `@name` to members.
+    pub repo_groups: BTreeMap<String, Vec<String>>,
+    /// Rules, in order.
+    pub rules: Vec<RuleRow>,
+    /// Options, in order.
+    pub options: Vec<OptionRow>,
+}
+
+/// One rule of a [`Document`]; rows sharing a `seq` came from one line naming several
+/// repositories.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleRow {
+    /// Its place in the order.
+    pub seq: i64,
+    /// The repository spec: a name, a pattern, `@group` or `@all`.
+    pub repo: String,
+    /// Who: a user, `@group`, `@all`, `@CREATOR`, `@READERS`, `@WRITERS`.
+    pub who: String,
+    /// The permission.
+    pub perm: String,
+    /// The refex, normalized (`refs/heads/main`, `refs/.*`, `VREF/NAME/docs/`).
+    pub refex: String,
+    /// Where it came from.
+    pub source: String,
+}
+
+/// One option of a [`Document`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OptionRow {
+    /// Its place in the order.
+    pub seq: i64,
+    /// The repository spec.
+    pub repo: String,
+    /// The option's name.
+    pub name: String,
+    /// Its value.
+    pub value: String,
+    /// Where it came from.
+    pub source: String,
+}
+
+/// Why a policy document is not valid.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The TOML does not parse or has unknown keys.
+    #[error("{file} line {line}: {message}")]
+    Toml {
+        /// The file.
+        file: String,
+        /// The line.
+        line: usize,
+        /// What the TOML reader said.
+        message: String,
+    },
+    /// A word of a rule or group is not valid.
+    #[error("{source_text}: {reason}")]
+    Word {
+        /// Where.
+        source_text: String,
+        /// Why.
+        #[source]
+        reason: rules::Error,
+    },
+    /// A group name does not start with `@`.
+    #[error("group '{name}' must be written '@{name}'")]
+    GroupName {
+        /// The name.
+        name: String,
+    },
+    /// The groups do not make a policy.
+    #[error(transparent)]
+    Groups(#[from] engine::Error),
+}
+
+impl Document {
+    /// Returns the engine's parts, after checking every word.
+    pub fn to_parts(&self) -> Result<Parts, Error> {
+        for name in self.user_groups.keys().chain(self.repo_groups.keys()) {
+            if !name.starts_with('@') || name == "@all" {
+                return Err(Error::GroupName {
+                    name: name.trim_start_matches('@').to_owned(),
+                });
+            }
+        }
+        let word = |source: &str| {
+            let source_text = source.to_owned();
+            move |reason| Error::Word {
+                source_text: source_text.clone(),
+                reason,
+            }
+        };
+        for (name, members) in &self.user_groups {
+            for member in members {
+                Subject::parse(member).map_err(word(name))?;
+            }
+        }
+        let rules = self
+            .rules
+            .iter()
+            .map(|row| {
+                Ok(Rule {
+                    seq: row.seq,
+                    repo: RepoSpec::parse(&row.repo).map_err(word(&row.source))?,
+                    who: Subject::parse(&row.who).map_err(word(&row.source))?,
+                    perm: Perm::parse(&row.perm).map_err(word(&row.source))?,
+                    refex: Refex::parse(&row.refex).map_err(word(&row.source))?,
+                    source: Source(row.source.clone()),
+                })
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        let options = self
+            .options
+            .iter()
+            .map(|row| {
+                Ok(RepoOption {
+                    seq: row.seq,
+                    repo: RepoSpec::parse(&row.repo).map_err(word(&row.source))?,
+                    name: row.name.clone(),
+                    value: row.value.clone(),
+                    source: Source(row.source.clone()),
+                })
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        let parts = Parts {
+            user_groups: self.user_groups.clone().into_iter().collect(),
+            repo_groups: self.repo_groups.clone().into_iter().collect(),
+            rules,
+            options,
+        };
+        engine::Policy::build(parts.clone())?;
+        Ok(parts)
+    }
+
+    /// Returns the document in a TOML policy file named `file`.
+    pub fn from_toml(text: &str, file: &str) -> Result<Document, Error> {
+        let parsed: File = toml::from_str(text).map_err(|e| Error::Toml {
+            file: file.to_owned(),
+            line: e
+                .span()
+                .map_or(1, |span| text[..span.start].matches('\n').count() + 1),
+            message: e.message().trim().to_owned(),
+        })?;
+        let line_of = |span: std::ops::Range<usize>| text[..span.start].matches('\n').count() + 1;
+        let mut document = Document {
+            user_groups: parsed.groups,
+            repo_groups: parsed.repo_groups,
+            ..Document::default()
+        };
+        let mut seq = 0;
+        for entry in parsed.rule {
+            let source = entry
+                .get_ref()
+                .source
+                .clone()
+                .unwrap_or_else(|| format!("{file} line {}", line_of(entry.span())));
+            let entry = entry.into_inner();
+            let perm = Perm::parse(&entry.perm).map_err(|reason| Error::Word {
+                source_text: source.clone(),
+                reason,
+            })?;
+            let refs = if entry.refs.is_empty() {
+                vec![String::new()]
+            } else {
+                entry.refs
+            };
+            for reference in &refs {
+                let refex = Refex::parse(reference).map_err(|reason| Error::Word {
+                    source_text: source.clone(),
+                    reason,
+                })?;
+                for user in &entry.users {
+                    let who =
+                        Subject::parse_in_rule(user, ROLES).map_err(|reason| Error::Word {
+                            source_text: source.clone(),
+                            reason,
+                        })?;
+                    seq += 1;
+                    for repo in &entry.repos {
+                        document.rules.push(RuleRow {
+                            seq,
+                            repo: repo.clone(),
+                            who: who.as_str().to_owned(),
+                            perm: perm.as_str().to_owned(),
+                            refex: refex.as_str().to_owned(),
+                            source: source.clone(),
+                        });
+                    }
+                }
+            }
+        }
+        for entry in parsed.option {
+            let source = entry
+                .get_ref()
+                .source
+                .clone()
+                .unwrap_or_else(|| format!("{file} line {}", line_of(entry.span())));
+            let entry = entry.into_inner();
+            seq += 1;
+            for repo in &entry.repos {
+                document.options.push(OptionRow {
+                    seq,
+                    repo: repo.clone(),
+                    name: entry.name.clone(),
+                    value: entry.value.clone(),
+                    source: source.clone(),
+                });
+            }
+        }
+        document.to_parts()?;
+        Ok(document)
+    }
+
+    /// Returns the document as a TOML policy file that [`Document::from_toml`] reads back to
+    /// the same rules in the same order.
+    pub fn to_toml(&self) -> String {
+        let mut text = String::from(
+            "# forge policy: rules are tried in order, the first that matches decides.\n\
+             # Edit, then: forgectl policy apply FILE --dry-run; forgectl policy apply FILE\n",
+        );
+        let quote = |s: &str| toml::Value::String(s.to_owned()).to_string();
+        let list = |items: &[String]| {
+            let quoted: Vec<String> = items.iter().map(|i| quote(i)).collect();
+            format!("[{}]", quoted.join(", "))
+        };
+        for (title, groups) in [
+            ("groups", &self.user_groups),
+            ("repo_groups", &self.repo_groups),
+        ] {
+            if !groups.is_empty() {
+                text.push_str(&format!("\n[{title}]\n"));
+                for (name, members) in groups {
+                    text.push_str(&format!("{} = {}\n", quote(name), list(members)));
+                }
+            }
+        }
+        let mut index = 0;
+        while index < self.rules.len() {
+            let first = &self.rules[index];
+            let repos: Vec<String> = self.rules[index..]
+                .iter()
+                .take_while(|row| row.seq == first.seq)
+                .map(|row| row.repo.clone())
+                .collect();
+            index += repos.len();
+            text.push_str(&format!(
+                "\n[[rule]]\nrepos = {}\nperm = {}\nrefs = {}\nusers = {}\nsource = {}\n",
+                list(&repos),
+                quote(&first.perm),
+                list(std::slice::from_ref(&first.refex)),
+                list(std::slice::from_ref(&first.who)),
+                quote(&first.source)
+            ));
+        }
+        let mut index = 0;
+        while index < self.options.len() {
+            let first = &self.options[index];
+            let repos: Vec<String> = self.options[index..]
+                .iter()
+                .take_while(|row| row.seq == first.seq)
+                .map(|row| row.repo.clone())
+                .collect();
+            index += repos.len();
+            text.push_str(&format!(
+                "\n[[option]]\nrepos = {}\nname = {}\nvalue = {}\nsource = {}\n",
+                list(&repos),
+                quote(&first.name),
+                quote(&first.value),
+                quote(&first.source)
+            ));
+        }
+        text
+    }
+
+    /// Returns what applying `new` over this document changes, one line each; empty when
+    /// nothing changes (sources and numbering aside, order included).
+    pub fn diff(&self, new: &Document) -> Vec<String> {
+        let mut lines = Vec::new();
+        for (title, old_groups, new_groups) in [
+            ("group", &self.user_groups, &new.user_groups),
+            ("repo group", &self.repo_groups, &new.repo_groups),
+        ] {
+            for (name, members) in old_groups {
+                match new_groups.get(name) {
+                    None => lines.push(format!("- {title} {name} = {}", members.join(" "))),
+                    Some(now) if now != members => lines.push(format!(
+                        "~ {title} {name} = {} (was {})",
+                        now.join(" "),
+                        members.join(" ")
+                    )),
+                    Some(_) => {}
+                }
+            }
+            for (name, members) in new_groups {
+                if !old_groups.contains_key(name) {
+                    lines.push(format!("+ {title} {name} = {}", members.join(" ")));
+                }
+            }
+        }
+        let rule_text = |row: &RuleRow| {
+            format!(
+                "rule {} {} = {} on {}",
+                row.perm, row.refex, row.who, row.repo
+            )
+        };
+        let option_text =
+            |row: &OptionRow| format!("option {} = {} on {}", row.name, row.value, row.repo);
+        diff_ordered(&mut lines, &self.rules, &new.rules, rule_text);
+        diff_ordered(&mut lines, &self.options, &new.options, option_text);
+        lines
+    }
+}
+
+/// Appends `- old` and `+ new` lines for two ordered lists that differ, by a longest common
+/// subsequence so a moved or inserted rule shows as such.
+fn diff_ordered<T>(lines: &mut Vec<String>, old: &[T], new: &[T], text: impl Fn(&T) -> String) {
+    let old: Vec<String> = old.iter().map(&text).collect();
+    let new: Vec<String> = new.iter().map(&text).collect();
+    if old == new {
+        return;
+    }
+    let (n, m) = (old.len(), new.len());
+    let mut table = vec![vec![0u32; m + 1]; n + 1];
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            table[i][j] = if old[i] == new[j] {
+                table[i + 1][j + 1] + 1
+            } else {
+                table[i + 1][j].max(table[i][j + 1])
+            };
+        }
+    }
+    let (mut i, mut j) = (0, 0);
+    while i < n || j < m {
+        if i < n && j < m && old[i] == new[j] {
+            i += 1;
+            j += 1;
+        } else if j < m && (i == n || table[i][j + 1] > table[i + 1][j]) {
+            lines.push(format!("+ {} (at {})", new[j], j + 1));
+            j += 1;
+        } else {
+            lines.push(format!("- {}", old[i]));
+            i += 1;
+        }
+    }
+}
+
+/// The TOML file, as written by people.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    groups: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    repo_groups: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    rule: Vec<toml::Spanned<RuleEntry>>,
+    #[serde(default)]
+    option: Vec<toml::Spanned<OptionEntry>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleEntry {
+    repos: Vec<String>,
+    perm: String,
+    #[serde(default)]
+    refs: Vec<String>,
+    users: Vec<String>,
+    source: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OptionEntry {
+    repos: Vec<String>,
+    name: String,
+    value: String,
+    source: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = r#"
+[groups]
+"@devs" = ["alice", "bob"]
+
+[repo_groups]
+"@team" = ["team/.*", "infra"]
+
+[[rule]]
+repos = ["@team", "docs"]
+perm = "RW+"
+refs = ["main", "refs/tags/"]
+users = ["@devs", "CREATOR"]
+
+[[rule]]
+repos = ["docs"]
+perm = "R"
+users = ["@all"]
+
+[[option]]
+repos = ["docs"]
+name = "deny-rules"
+value = "1"
+"#;
+
+    #[test]
+    fn entries_expand_into_numbered_rows_with_their_line() {
+        let document = Document::from_toml(EXAMPLE, "policy.toml").unwrap();
+        let rows: Vec<String> = document
+            .rules
+            .iter()
+            .map(|r| format!("{} {} {} {} {}", r.seq, r.repo, r.perm, r.refex, r.who))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                "1 @team RW+ refs/heads/main @devs",
+                "1 docs RW+ refs/heads/main @devs",
+                "2 @team RW+ refs/heads/main @CREATOR",
+                "2 docs RW+ refs/heads/main @CREATOR",
+                "3 @team RW+ refs/tags/ @devs",
+                "3 docs RW+ refs/tags/ @devs",
+                "4 @team RW+ refs/tags/ @CREATOR",
+                "4 docs RW+ refs/tags/ @CREATOR",
+                "5 docs R refs/.* @all",
+            ]
+        );
+        assert_eq!(document.rules[0].source, "policy.toml line 8");
+        assert_eq!(document.options[0].seq, 6);
+    }
+
+    #[test]
+    fn export_then_apply_changes_nothing() {
+        let document = Document::from_toml(EXAMPLE, "policy.toml").unwrap();
+        let exported = document.to_toml();
+        let again = Document::from_toml(&exported, "exported.toml").unwrap();
+        assert_eq!(again, document, "{exported}");
+        assert!(document.diff(&again).is_empty());
+    }
+
+    #[test]
+    fn a_diff_names_added_removed_and_moved_rules() {
+        let before = Document::from_toml(EXAMPLE, "a").unwrap();
+        let after_text = EXAMPLE.replace("perm = \"R\"", "perm = \"RW\"");
+        let after = Document::from_toml(&after_text, "b").unwrap();
+        let diff = before.diff(&after);
+        assert_eq!(
+            diff,
+            [
+                "- rule R refs/.* = @all on docs",
+                "+ rule RW refs/.* = @all on docs (at 9)"
+            ]
+        );
+    }
+
+    #[test]
+    fn mistakes_name_the_line_and_the_word() {
+        let rows = [
+            (
+                "[[rule]]\nrepos = [\"x\"]\nperm = \"W\"\nusers = [\"a\"]\n",
+                "line 1: 'W' is not a permission",
+            ),
+            (
+                "[[rule]]\nrepos = [\"x\"]\nperm = \"R\"\nusers = [\"a b\"]\n",
+                "'a b' is neither a user",
+            ),
+            (
+                "[[rule]]\nrepos = [\"x;y\"]\nperm = \"R\"\nusers = [\"a\"]\n",
+                "'x;y' is neither a repository",
+            ),
+            ("[[rule]]\nrepo = [\"x\"]\n", "line 2: unknown field `repo`"),
+            (
+                "[groups]\n\"@a\" = [\"@b\"]\n",
+                "'@b', which is not a defined group",
+            ),
+            (
+                "[groups]\ndevs = [\"a\"]\n",
+                "group 'devs' must be written '@devs'",
+            ),
+        ];
+        for (text, expected) in rows {
+            let message = Document::from_toml(text, "p.toml").unwrap_err().to_string();
+            assert!(message.contains(expected), "{text:?} gave {message:?}");
+        }
+    }
+}
