@@ -54,7 +54,10 @@ pub fn code_of(error: &anyhow::Error) -> Code {
         if let Some(e) = cause.downcast_ref::<client::Error>() {
             return client_code(e);
         }
-        if cause.is::<config::Error>() || cause.is::<ssh_command::Error>() {
+        if cause.is::<config::Error>()
+            || cause.is::<ssh_command::Error>()
+            || cause.is::<crate::policy::document::Error>()
+        {
             return Code::Refused;
         }
     }

@@ -379,3 +379,53 @@ fn accounts_without_a_role_are_refused() {
     let stderr = String::from_utf8_lossy(&outcome.get_output().stderr).into_owned();
     assert!(stderr.contains("may not ask 'user_list'"), "{stderr}");
 }
+
+#[test]
+fn policy_export_then_apply_changes_nothing_and_dry_runs_change_nothing() {
+    let env = running();
+    let file = env.path("policy.toml");
+    std::fs::write(
+        &file,
+        "[groups]\n\"@devs\" = [\"alice\"]\n\n[[rule]]\nrepos = [\"team/.*\"]\nperm = \"RW+\"\nusers = [\"@devs\"]\n",
+    )
+    .unwrap();
+    let dry = env.forgectl_ok(["policy", "apply", file.to_str().unwrap(), "--dry-run"]);
+    assert!(dry.stdout.contains("+ group @devs = alice"), "{dry}");
+    assert!(
+        dry.stdout.ends_with("dry run: 2 change(s) not applied\n"),
+        "{dry}"
+    );
+    assert_eq!(
+        env.forgectl_ok(["policy", "export"])
+            .stdout
+            .matches("[[rule]]")
+            .count(),
+        0
+    );
+    let applied = env.forgectl_ok(["policy", "apply", file.to_str().unwrap()]);
+    assert!(
+        applied.stdout.ends_with("applied 2 change(s)\n"),
+        "{applied}"
+    );
+    let exported = env.forgectl_ok(["policy", "export"]).stdout;
+    let again = env.path("exported.toml");
+    std::fs::write(&again, &exported).unwrap();
+    let unchanged = env.forgectl_ok(["policy", "apply", again.to_str().unwrap()]);
+    assert_eq!(unchanged.stdout, "no changes\n");
+    let broken = env.path("broken.toml");
+    std::fs::write(
+        &broken,
+        "[[rule]]\nrepos = [\"x\"]\nperm = \"W\"\nusers = [\"a\"]\n",
+    )
+    .unwrap();
+    forgectl(&env)
+        .args(["policy", "apply", broken.to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stderr("forgectl: broken.toml line 1: 'W' is not a permission; use -, C, R, RW, RW+, RWC, RWD, RW+CD (M may follow)\n");
+    assert_eq!(
+        env.forgectl_ok(["policy", "export"]).stdout,
+        exported,
+        "a refused file changes nothing"
+    );
+}

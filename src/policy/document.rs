@@ -92,8 +92,7 @@ pub enum Error {
     Word {
         /// Where.
         source_text: String,
-        /// Why.
-        #[source]
+        /// Why (shown in this error's own line, so not a separate cause).
         reason: rules::Error,
     },
     /// A group name does not start with `@`.
