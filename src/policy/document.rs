@@ -39,6 +39,9 @@ pub struct Document {
     pub rules: Vec<RuleRow>,
     /// Options, in order.
     pub options: Vec<OptionRow>,
+    /// Roles creators may hand out beyond READERS and WRITERS (capital letters).
+    #[serde(default)]
+    pub roles: Vec<String>,
 }
 
 /// One rule of a [`Document`]; rows sharing a `seq` came from one line naming several
@@ -101,6 +104,12 @@ pub enum Error {
         /// The name.
         name: String,
     },
+    /// A role name that is not 1 to 32 capital letters.
+    #[error("role '{name}' must be 1 to 32 capital letters, like READERS")]
+    RoleName {
+        /// The name.
+        name: String,
+    },
     /// The groups do not make a policy.
     #[error(transparent)]
     Groups(#[from] engine::Error),
@@ -155,11 +164,17 @@ impl Document {
                 })
             })
             .collect::<Result<Vec<_>, Error>>()?;
+        for role in &self.roles {
+            if role.is_empty() || role.len() > 32 || !role.bytes().all(|b| b.is_ascii_uppercase()) {
+                return Err(Error::RoleName { name: role.clone() });
+            }
+        }
         let parts = Parts {
             user_groups: self.user_groups.clone().into_iter().collect(),
             repo_groups: self.repo_groups.clone().into_iter().collect(),
             rules,
             options,
+            roles: self.roles.clone(),
         };
         engine::Policy::build(parts.clone())?;
         Ok(parts)
@@ -178,8 +193,16 @@ impl Document {
         let mut document = Document {
             user_groups: parsed.groups,
             repo_groups: parsed.repo_groups,
+            roles: parsed.roles,
             ..Document::default()
         };
+        document.roles.sort();
+        document.roles.dedup();
+        let roles: Vec<&str> = ROLES
+            .iter()
+            .copied()
+            .chain(document.roles.iter().map(String::as_str))
+            .collect();
         let mut seq = 0;
         for entry in parsed.rule {
             let source = entry
@@ -204,7 +227,7 @@ impl Document {
                 })?;
                 for user in &entry.users {
                     let who =
-                        Subject::parse_in_rule(user, ROLES).map_err(|reason| Error::Word {
+                        Subject::parse_in_rule(user, &roles).map_err(|reason| Error::Word {
                             source_text: source.clone(),
                             reason,
                         })?;
@@ -252,6 +275,10 @@ impl Document {
              # Edit, then: forgectl policy apply FILE --dry-run; forgectl policy apply FILE\n",
         );
         let quote = |s: &str| toml::Value::String(s.to_owned()).to_string();
+        if !self.roles.is_empty() {
+            let quoted: Vec<String> = self.roles.iter().map(|r| quote(r)).collect();
+            text.push_str(&format!("roles = [{}]\n", quoted.join(", ")));
+        }
         let list = |items: &[String]| {
             let quoted: Vec<String> = items.iter().map(|i| quote(i)).collect();
             format!("[{}]", quoted.join(", "))
@@ -309,6 +336,13 @@ impl Document {
     /// nothing changes (sources and numbering aside, order included).
     pub fn diff(&self, new: &Document) -> Vec<String> {
         let mut lines = Vec::new();
+        if self.roles != new.roles {
+            lines.push(format!(
+                "~ roles = {} (was {})",
+                new.roles.join(" "),
+                self.roles.join(" ")
+            ));
+        }
         for (title, old_groups, new_groups) in [
             ("group", &self.user_groups, &new.user_groups),
             ("repo group", &self.repo_groups, &new.repo_groups),
@@ -382,6 +416,8 @@ fn diff_ordered<T>(lines: &mut Vec<String>, old: &[T], new: &[T], text: impl Fn(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
+    #[serde(default)]
+    roles: Vec<String>,
     #[serde(default)]
     groups: BTreeMap<String, Vec<String>>,
     #[serde(default)]
@@ -488,6 +524,16 @@ value = "1"
                 "+ rule RW refs/.* = @all on docs (at 9)"
             ]
         );
+    }
+
+    #[test]
+    fn a_policy_may_define_roles_for_creators_to_hand_out() {
+        let text = "roles = [\"OWNERS\"]\n\n[[rule]]\nrepos = [\"u/CREATOR/..*\"]\nperm = \"RW+\"\nusers = [\"OWNERS\"]\n";
+        let document = Document::from_toml(text, "p.toml").unwrap();
+        assert_eq!(document.rules[0].who, "@OWNERS");
+        let again = Document::from_toml(&document.to_toml(), "again.toml").unwrap();
+        assert_eq!(again, document);
+        assert!(Document::from_toml("roles = [\"owners\"]\n", "p.toml").is_err());
     }
 
     #[test]

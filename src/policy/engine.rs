@@ -22,7 +22,8 @@ use super::rules::{Need, Op, RepoOption, RepoSpec, Rule, Subject};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 
-/// The roles a wild repository's creator may hand out, besides `CREATOR` itself.
+/// The roles a wild repository's creator may always hand out, besides `CREATOR` itself; a
+/// policy may define more ([`Parts::roles`]).
 pub const ROLES: &[&str] = &["READERS", "WRITERS"];
 
 /// Why a set of groups and rules does not make a policy.
@@ -174,6 +175,8 @@ pub struct Parts {
     pub rules: Vec<Rule>,
     /// Options, in any order; `seq` orders them.
     pub options: Vec<RepoOption>,
+    /// Roles beyond [`ROLES`] that creators may hand out (gitolite's rc `ROLES`).
+    pub roles: Vec<String>,
 }
 
 /// A policy ready to answer questions.
@@ -193,6 +196,8 @@ pub struct Policy {
     patterns: Vec<RepoSpec>,
     /// Whether any repository spec mentions `CREATOR`.
     uses_creator: bool,
+    /// The roles creators may hand out.
+    roles: Vec<String>,
 }
 
 /// Returns each group with its members, nested groups expanded (`@all` is kept as a member:
@@ -325,7 +330,16 @@ impl Policy {
             || repo_groups
                 .iter()
                 .any(|(_, members)| members.iter().any(|m| m.as_str().contains("CREATOR")));
+        let mut roles: Vec<String> = ROLES.iter().map(|r| (*r).to_owned()).collect();
+        roles.extend(
+            parts
+                .roles
+                .iter()
+                .filter(|r| !ROLES.contains(&r.as_str()))
+                .cloned(),
+        );
         Ok(Policy {
+            roles,
             rules,
             options,
             groups_of_user,
@@ -335,6 +349,11 @@ impl Policy {
             patterns,
             uses_creator,
         })
+    }
+
+    /// Returns the roles creators may hand out.
+    pub fn roles(&self) -> &[String] {
+        &self.roles
     }
 
     /// Returns every rule, in order.
@@ -381,7 +400,7 @@ impl Policy {
         if repo.exists {
             for (role, member) in repo.roles {
                 let holds = member == user || self.groups_of(user).contains(member);
-                if holds && ROLES.contains(&role.as_str()) {
+                if holds && self.roles.contains(role) {
                     members.insert(format!("@{role}"));
                 }
             }

@@ -89,6 +89,9 @@ const MIGRATIONS: &[&str] = &[
         source TEXT NOT NULL
     );
     CREATE INDEX policy_rules_by_seq ON policy_rules(seq);
+    CREATE TABLE policy_roles (
+        name TEXT PRIMARY KEY
+    ) WITHOUT ROWID;
     CREATE TABLE policy_options (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         seq INTEGER NOT NULL,

@@ -29,8 +29,15 @@ pub struct RepoFacts {
 
 fn write_document(transaction: &Transaction<'_>, document: &Document) -> Result<(), Error> {
     transaction.execute_batch(
-        "DELETE FROM policy_groups; DELETE FROM policy_rules; DELETE FROM policy_options;",
+        "DELETE FROM policy_groups; DELETE FROM policy_rules; DELETE FROM policy_options; \
+         DELETE FROM policy_roles;",
     )?;
+    for role in &document.roles {
+        transaction.execute(
+            "INSERT OR IGNORE INTO policy_roles (name) VALUES (?1)",
+            [role],
+        )?;
+    }
     {
         let mut group = transaction.prepare(
             "INSERT INTO policy_groups (kind, name, position, member) VALUES (?1, ?2, ?3, ?4)",
@@ -91,6 +98,10 @@ fn read_document(transaction: &Transaction<'_>) -> Result<Document, Error> {
         };
         groups.entry(name).or_default().push(member);
     }
+    let mut roles = transaction.prepare("SELECT name FROM policy_roles ORDER BY name")?;
+    document.roles = roles
+        .query_map([], |row| row.get(0))?
+        .collect::<Result<_, _>>()?;
     let mut rules = transaction
         .prepare("SELECT seq, repo, who, perm, refex, source FROM policy_rules ORDER BY seq, id")?;
     document.rules = rules

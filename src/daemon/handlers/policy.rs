@@ -4,7 +4,6 @@
 use super::{Daemon, Failure, Handled, create_from_pattern, state_of};
 use crate::keys::{KeyId, PublicKey};
 use crate::policy::document::{Document, RuleRow};
-use crate::policy::engine::ROLES;
 use crate::policy::{Need, Op, RepoState};
 use crate::repo_name::RepoName;
 use crate::user_name::UserName;
@@ -122,10 +121,11 @@ pub(super) fn roles(daemon: &Daemon, repo: RepoName, change: RoleChange) -> Hand
     match &change {
         RoleChange::List => {}
         RoleChange::Add { role, member } | RoleChange::Remove { role, member } => {
-            if !ROLES.contains(&role.as_str()) {
+            let policy = daemon.policy();
+            if !policy.roles().contains(role) {
                 return Err(Failure::refused(format!(
                     "'{role}' is not a role; use {}",
-                    ROLES.join(" or ")
+                    policy.roles().join(" or ")
                 )));
             }
             crate::policy::Subject::parse(member).map_err(|e| Failure::refused(e.to_string()))?;
