@@ -1,10 +1,11 @@
-//! Reading a gitolite 3.6.12 installation: its `gitolite.conf`.
+//! Reading a gitolite 3.6.12 installation: its `gitolite.conf` and its keydir.
 //!
 //! [`parse_file`] runs gitolite's own compile pipeline (`explode` for `include` lines, the
 //! syntactic sugar passes, then `parse`) over a conf file and returns a [`Conf`]: a plain
 //! model of the groups, rules and options gitolite would have compiled, in gitolite's order
 //! and with gitolite's sequence numbers, plus its warnings and the features forge does not
 //! implement. What gitolite refuses to compile is an [`Error`] naming the file and line.
+//! [`keydir`] reads the users' public keys.
 //!
 //! The model decides nothing: the policy engine turns it into forge's rules. How gitolite
 //! decides with this data (`access()`, the update hook) is written up in the gitolite
@@ -13,6 +14,7 @@
 mod compile;
 mod explode;
 mod glob;
+pub mod keydir;
 mod names;
 mod sugar;
 
