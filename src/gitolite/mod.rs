@@ -399,6 +399,37 @@ pub enum Error {
     },
 }
 
+impl Error {
+    /// Returns the conf line the error is about (`None` for a file that cannot be read).
+    pub fn at(&self) -> Option<&Source> {
+        match self {
+            Error::Read { .. } => None,
+            Error::UndefinedGroup { at, .. }
+            | Error::BadGroup { at, .. }
+            | Error::BadExpansion { at, .. }
+            | Error::BadUser { at, .. }
+            | Error::BadRepo { at, .. }
+            | Error::BadRepoPath { at, .. }
+            | Error::BadRef { at, .. }
+            | Error::BadConfigValue { at, .. }
+            | Error::UnquotedInclude { at, .. }
+            | Error::BadIncludeName { at, .. }
+            | Error::BadSubconf { at, .. }
+            | Error::RepoRegex { at, .. }
+            | Error::RefRegex { at, .. } => Some(at),
+        }
+    }
+
+    /// Returns whether gitolite itself refuses the conf for this reason (with the same words
+    /// after `FATAL: `), rather than only forge.
+    pub fn is_gitolite_fatal(&self) -> bool {
+        !matches!(
+            self,
+            Error::Read { .. } | Error::RepoRegex { .. } | Error::RefRegex { .. }
+        )
+    }
+}
+
 /// Reads the gitolite.conf at `path` (with its includes) and compiles it as gitolite does.
 ///
 /// `include` globs resolve against the folder of `path`, as gitolite resolves them against
