@@ -7,6 +7,7 @@ mod common;
 
 use common::Outcome;
 use common::gitolite::{Compiled, Gitolite, StoredConfig, StoredRule};
+use forge::gitolite::keydir::{self, Issue};
 use forge::gitolite::{self, Conf, Settings, WarningKind};
 use std::collections::BTreeMap;
 
@@ -393,5 +394,109 @@ fn the_harness_reproduces_the_notes_answers_for_wild_repos() {
         fatal.stderr.contains("FATAL: invalid user '-u'"),
         "{}",
         fatal.render()
+    );
+}
+
+#[test]
+fn keydir_users_and_keys_are_those_gitolite_authorizes() {
+    let key = |n: usize| {
+        [
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMAB20eQqQTljsWpn0CFP/ATBUJ3qR2mQNiN0iq6QFL4",
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJS+SHk2u6Xlw1rP/Rty9lV9vNHhNDtEnQzIPeWm3aZD",
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKWdBCWIAVdUijgQgfx7slfgwTxC0SCaU8fqHAQdPlcM",
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB/Yn8VTW2LK9mjY/OXzhAdO6k+sfZU6mVuJ9KczTc2c",
+        ][n]
+            .to_owned()
+    };
+    let real = Gitolite::setup();
+    let files = [
+        ("keydir/alice.pub", format!("{} alice\n", key(0))),
+        (
+            "keydir/laptops/alice@laptop.pub",
+            format!("{} alice's laptop\n", key(1)),
+        ),
+        ("keydir/x/y/bob.pub", key(2)),
+        ("keydir/carol@example.com.pub", format!("{}\n", key(3))),
+        ("keydir/zz/dave.pub", format!("{} same as alice\n", key(0))),
+        ("keydir/two.pub", format!("{}\n{}\n", key(2), key(3))),
+        ("keydir/README", "not a key\n".to_owned()),
+    ];
+    for (path, text) in &files {
+        real.write_admin_file(path, text);
+    }
+    // An empty key file stops gitolite; forge's reading calls it an error.
+    real.write_admin_file("keydir/empty.pub", "");
+    let outcome = real.post_compile();
+    assert!(
+        outcome.code != Some(0) && outcome.stderr.contains("FATAL: fingerprinting failed"),
+        "{}",
+        real.show(&outcome)
+    );
+    let ours = keydir::read(&real.home().join(".gitolite/keydir")).unwrap();
+    assert!(
+        ours.errors
+            .iter()
+            .any(|f| f.path.ends_with("empty.pub") && matches!(f.issue, Issue::Empty)),
+        "{:?}",
+        ours.errors
+    );
+    std::fs::remove_file(real.home().join(".gitolite/keydir/empty.pub")).unwrap();
+
+    let outcome = real.post_compile();
+    assert_eq!(outcome.code, Some(0), "{}", real.show(&outcome));
+
+    let ours = keydir::read(&real.home().join(".gitolite/keydir")).unwrap();
+    // gitolite writes every readable one-line key; sshd takes the first line for a key.
+    let mut theirs: Vec<(String, String)> = Vec::new();
+    for (user, key) in real.authorized_keys() {
+        let blob = key.split(' ').take(2).collect::<Vec<_>>().join(" ");
+        if !theirs.iter().any(|(_, b)| *b == blob) {
+            theirs.push((user, blob));
+        }
+    }
+    let mut mine: Vec<(String, String)> = ours
+        .keys
+        .iter()
+        .map(|k| {
+            let text = k.key.to_openssh();
+            let blob = text.split(' ').take(2).collect::<Vec<_>>().join(" ");
+            (k.user.to_string(), blob)
+        })
+        .collect();
+    // carol@example.com is a gitolite user but not a forge one: an error, not a key.
+    for finding in &ours.errors {
+        match &finding.issue {
+            Issue::BadUserName { user, .. } => {
+                let text = std::fs::read_to_string(&finding.path).unwrap();
+                let blob = text.split(' ').take(2).collect::<Vec<_>>().join(" ");
+                mine.push((user.clone(), blob.trim_end().to_owned()));
+            }
+            other => panic!("unexpected error for {}: {other}", finding.path.display()),
+        }
+    }
+    theirs.sort();
+    mine.sort();
+    assert_eq!(mine, theirs, "{}", real.show(&outcome));
+    let skipped: Vec<String> = ours
+        .warnings
+        .iter()
+        .map(|f| f.path.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(skipped.len(), 3, "{skipped:?}");
+    for name in ["README", "two.pub", "dave.pub"] {
+        assert!(
+            skipped.iter().any(|s| s == name),
+            "{name} not skipped: {skipped:?}"
+        );
+    }
+    assert!(
+        outcome
+            .stderr
+            .contains("keydir/two.pub does not contain exactly 1 line")
+    );
+    assert!(
+        outcome
+            .stderr
+            .contains("keydir/zz/dave.pub duplicates keydir/alice.pub")
     );
 }

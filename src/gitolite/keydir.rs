@@ -8,8 +8,8 @@
 //!   label after `@` without a dot), `alice@example.com.pub` is `alice@example.com`;
 //! - a file must hold exactly one line, or gitolite warns and skips it; several keys per user
 //!   take several files;
-//! - a path outside `[-0-9a-zA-Z._@/+]`, or a key ssh-keygen cannot read, is fatal to gitolite;
-//!   a key that is a repeat of an earlier one is only a warning.
+//! - a path outside `[-0-9a-zA-Z._@/+]`, or a file in which ssh-keygen finds no key (an empty
+//!   one, say), is fatal to gitolite; a key that repeats an earlier one is only a warning.
 //!
 //! forge adds: the user must be a valid forge [`UserName`], and the key one that forge accepts
 //! ([`PublicKey::parse_authorized`]). Problems are reported per file, as warnings (the file is
@@ -58,12 +58,15 @@ pub enum Issue {
         #[source]
         source: std::io::Error,
     },
-    /// A `.pub` file with no line or several (a warning; gitolite skips it).
+    /// A `.pub` file with several lines (a warning; gitolite skips it).
     #[error("holds {lines} lines, not exactly 1; ignored, as gitolite ignores it")]
     NotOneLine {
         /// How many lines it holds.
         lines: usize,
     },
+    /// An empty `.pub` file (an error; gitolite stops at it).
+    #[error("is empty, which gitolite refuses")]
+    Empty,
     /// The same key as an earlier file (a warning; sshd would use the first).
     #[error("repeats the key of {}; ignored", .first.display())]
     DuplicateKey {
@@ -96,7 +99,7 @@ impl Issue {
     pub fn is_error(&self) -> bool {
         matches!(
             self,
-            Issue::BadPath | Issue::BadUserName { .. } | Issue::BadKey { .. }
+            Issue::BadPath | Issue::Empty | Issue::BadUserName { .. } | Issue::BadKey { .. }
         )
     }
 }
@@ -178,9 +181,18 @@ pub fn read(dir: &Path) -> Result<Keydir, Error> {
                 continue;
             }
         };
+        // gitolite has ssh-keygen fingerprint the file first, which fails (fatally) unless
+        // some line holds a key; only then does it skip files of several lines.
         let lines = text.split_inclusive('\n').count();
-        if lines != 1 {
-            finding(Issue::NotOneLine { lines });
+        if lines == 0 {
+            finding(Issue::Empty);
+            continue;
+        }
+        if lines > 1 {
+            match find_key_line(&text) {
+                Ok(()) => finding(Issue::NotOneLine { lines }),
+                Err(source) => finding(Issue::BadKey { source }),
+            }
             continue;
         }
         let user = match UserName::parse(&user) {
@@ -207,6 +219,20 @@ pub fn read(dir: &Path) -> Result<Keydir, Error> {
         keydir.keys.push(Key { user, key, path });
     }
     Ok(keydir)
+}
+
+/// Returns `Ok` if some line of `text` is a key, or else why the first line is not.
+fn find_key_line(text: &str) -> Result<(), keys::Error> {
+    let mut first_error = None;
+    for line in text.lines() {
+        match PublicKey::parse_authorized(line) {
+            Ok(_) => return Ok(()),
+            Err(error) => {
+                first_error.get_or_insert(error);
+            }
+        }
+    }
+    Err(first_error.unwrap_or(keys::Error::NoKey))
 }
 
 /// Collects the relative paths of the regular `.pub` files under `root/relative`, noting the
@@ -334,6 +360,7 @@ mod tests {
             ("README", "hello\n".into()),
             ("empty.pub", String::new()),
             ("two.pub", format!("{ED1}\n{ED2}\n")),
+            ("twojunk.pub", "junk\n\n".into()),
             ("trailing-blank.pub", format!("{ED1}\n\n")),
             ("alice@example.com.pub", format!("{ED1}\n")),
             ("sp ace.pub", format!("{ED1}\n")),
@@ -352,7 +379,6 @@ mod tests {
             warnings,
             [
                 "README: not a .pub file; ignored",
-                "empty.pub: holds 0 lines, not exactly 1; ignored, as gitolite ignores it",
                 "link.pub: symbolic link; ignored, as gitolite ignores it",
                 "trailing-blank.pub: holds 2 lines, not exactly 1; ignored, as gitolite ignores it",
                 "two.pub: holds 2 lines, not exactly 1; ignored, as gitolite ignores it",
@@ -367,13 +393,17 @@ mod tests {
             errors,
             [
                 ("alice@example.com.pub".to_owned(), true),
+                ("empty.pub".to_owned(), true),
                 ("junk.pub".to_owned(), true),
                 ("sp ace.pub".to_owned(), true),
+                ("twojunk.pub".to_owned(), true),
             ]
         );
         assert!(matches!(read.errors[0].issue, Issue::BadUserName { .. }));
-        assert!(matches!(read.errors[1].issue, Issue::BadKey { .. }));
-        assert!(matches!(read.errors[2].issue, Issue::BadPath));
+        assert!(matches!(read.errors[1].issue, Issue::Empty));
+        assert!(matches!(read.errors[2].issue, Issue::BadKey { .. }));
+        assert!(matches!(read.errors[3].issue, Issue::BadPath));
+        assert!(matches!(read.errors[4].issue, Issue::BadKey { .. }));
         assert_eq!(read.keys.len(), 1);
         assert_eq!(read.keys[0].user.as_str(), "ok");
     }

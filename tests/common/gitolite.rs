@@ -101,13 +101,20 @@ impl Gitolite {
 
     /// Writes a file under `~/.gitolite/conf` (for includes), owned by gitolite's account.
     pub fn write_file(&self, relative: &str, text: &str) {
-        let path = self.conf_dir().join(relative);
+        self.write_admin_file(&format!("conf/{relative}"), text);
+    }
+
+    /// Writes a file under `~/.gitolite` (say, `keydir/alice.pub`), owned by gitolite's
+    /// account.
+    pub fn write_admin_file(&self, relative: &str, text: &str) {
+        let admin = self.home().join(".gitolite");
+        let path = admin.join(relative);
         let parent = path.parent().expect("a file has a folder");
         std::fs::create_dir_all(parent).unwrap();
         std::fs::write(&path, text).unwrap();
         if self.as_nobody {
             let mut dir = parent;
-            while dir.starts_with(self.conf_dir()) {
+            while dir.starts_with(&admin) {
                 std::os::unix::fs::chown(dir, Some(NOBODY), Some(NOBODY)).unwrap();
                 dir = dir.parent().expect("under the HOME");
             }
@@ -115,9 +122,33 @@ impl Gitolite {
         }
     }
 
-    /// Runs `gitolite compile` (and its triggers), returning what it did.
+    /// Runs `gitolite compile` (with its POST_CREATE triggers for new repos), returning what
+    /// it did.
     pub fn compile(&self) -> Outcome {
         self.run(&["compile"], None, None)
+    }
+
+    /// Runs `gitolite trigger POST_COMPILE`, as a push to gitolite-admin does after compiling:
+    /// among others, ssh-authkeys writes `~/.ssh/authorized_keys` from the keydir.
+    pub fn post_compile(&self) -> Outcome {
+        self.run(&["trigger", "POST_COMPILE"], None, None)
+    }
+
+    /// Returns the users of the gitolite keys in `~/.ssh/authorized_keys` (as the last
+    /// [`Gitolite::post_compile`] wrote it from the keydir), each with its key, in file order.
+    pub fn authorized_keys(&self) -> Vec<(String, String)> {
+        let path = self.home().join(".ssh/authorized_keys");
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        text.lines()
+            .filter_map(|line| {
+                let rest = line.strip_prefix("command=\"")?;
+                let (command, key) = rest.split_once("\",")?;
+                let user = command.rsplit(' ').next()?.to_owned();
+                let key = key.split_once(' ')?.1.to_owned();
+                Some((user, key))
+            })
+            .collect()
     }
 
     /// Runs `gitolite access REPO USER PERM REF` (REF "" is `any`), with `GL_USER` set if
