@@ -41,9 +41,10 @@ pub(crate) fn compile(exploded: Exploded, settings: &Settings) -> Result<Conf, E
         group_order: Vec::new(),
         repolist: Vec::new(),
         seq: 0,
-        user_group_refs: Vec::new(),
-        repo_group_refs: Vec::new(),
+        user_group_refs: Names::default(),
+        repo_group_refs: Names::default(),
         ref_groups: HashSet::new(),
+        good_regexes: HashSet::new(),
         first_seen: HashMap::new(),
         ruled: BTreeSet::new(),
         configured: BTreeSet::new(),
@@ -74,9 +75,11 @@ struct Store<'a> {
     /// `$nextseq`.
     seq: u32,
     /// Groups named in rule user lists, on repo lines and in ref lists, in first-use order.
-    user_group_refs: Vec<String>,
-    repo_group_refs: Vec<String>,
+    user_group_refs: Names,
+    repo_group_refs: Names,
     ref_groups: HashSet<String>,
+    /// The regexes already known to compile.
+    good_regexes: HashSet<String>,
     /// Where each repo name and group member was first written, for errors found at the end.
     first_seen: HashMap<String, Source>,
     /// Repos that carry a rule, and those that carry an option (`%repos`, `%configs` keys).
@@ -195,15 +198,16 @@ impl Store<'_> {
                 });
             }
             if name.starts_with('@') {
-                if name != "@all" && !self.repo_group_refs.iter().any(|g| g == name) {
-                    self.repo_group_refs.push(name.to_owned());
+                if name != "@all" {
+                    self.repo_group_refs.insert(name);
                 }
             } else if !is_reponame(name) {
-                check_regex(&format!("^{name}$")).map_err(|source| Error::RepoRegex {
-                    at: at.clone(),
-                    pattern: name.to_owned(),
-                    source,
-                })?;
+                self.check_regex(format!("^{name}$"))
+                    .map_err(|source| Error::RepoRegex {
+                        at: at.clone(),
+                        pattern: name.to_owned(),
+                        source,
+                    })?;
             }
             self.first_seen
                 .entry(name.to_owned())
@@ -285,16 +289,14 @@ impl Store<'_> {
                 refex: refex.to_owned(),
             });
         }
-        check_regex(&format!("^{refex}")).map_err(|source| Error::RefRegex {
-            at: at.clone(),
-            refex: refex.to_owned(),
-            source,
-        })?;
-        if user.starts_with('@')
-            && !self.is_special(user)
-            && !self.user_group_refs.iter().any(|g| g == user)
-        {
-            self.user_group_refs.push(user.to_owned());
+        self.check_regex(format!("^{refex}"))
+            .map_err(|source| Error::RefRegex {
+                at: at.clone(),
+                refex: refex.to_owned(),
+                source,
+            })?;
+        if user.starts_with('@') && !self.is_special(user) {
+            self.user_group_refs.insert(user);
         }
         self.seq += 1;
         for repo in &self.repolist {
@@ -307,6 +309,15 @@ impl Store<'_> {
                 refex: refex.to_owned(),
                 source: at.clone(),
             });
+        }
+        Ok(())
+    }
+
+    /// Compiles `regex` as forge will, once per distinct regex, for the error only.
+    fn check_regex(&mut self, regex: String) -> Result<(), Box<regex::Error>> {
+        if !self.good_regexes.contains(&regex) {
+            regex::Regex::new(&regex).map_err(Box::new)?;
+            self.good_regexes.insert(regex);
         }
         Ok(())
     }
@@ -405,63 +416,67 @@ impl Store<'_> {
                 });
             }
         }
-        for group in &self.repo_group_refs {
-            for member in self
-                .groups
-                .get(group)
-                .map(|g| &g.members)
-                .into_iter()
-                .flatten()
-            {
-                if is_pattern_member(member) {
-                    let at = self.first_seen.get(member).cloned().unwrap_or_else(nowhere);
-                    check_regex(&format!("^{member}$")).map_err(|source| Error::RepoRegex {
-                        at,
-                        pattern: member.clone(),
-                        source,
-                    })?;
-                }
-            }
-        }
-        self.conf.repos = repos.into_iter().collect();
-        self.conf.repo_groups = self.groups_named(&self.repo_group_refs);
-        let user_groups: Vec<String> = self
-            .group_order
+        let pattern_members: Vec<String> = self
+            .repo_group_refs
+            .order
             .iter()
-            .filter(|&g| {
-                self.user_group_refs.contains(g)
-                    || !(self.repo_group_refs.contains(g) || self.ref_groups.contains(g))
-            })
-            .chain(
-                self.user_group_refs
-                    .iter()
-                    .filter(|g| !self.groups.contains_key(*g)),
-            )
-            .filter(|g| *g != "@all")
+            .filter_map(|group| self.groups.get(group))
+            .flat_map(|group| group.members.iter())
+            .filter(|member| is_pattern_member(member))
             .cloned()
             .collect();
-        self.conf.user_groups = self.groups_named(&user_groups);
+        for member in pattern_members {
+            let at = self
+                .first_seen
+                .get(&member)
+                .cloned()
+                .unwrap_or_else(nowhere);
+            self.check_regex(format!("^{member}$"))
+                .map_err(|source| Error::RepoRegex {
+                    at,
+                    pattern: member.clone(),
+                    source,
+                })?;
+        }
+        self.conf.repos = repos.into_iter().collect();
+        self.conf.repo_groups = self.groups_named(|_| false, &self.repo_group_refs);
+        // A user group: named in a rule's user list, or defined and named nowhere else (a
+        // gl-perms file may name it).
+        self.conf.user_groups = self.groups_named(
+            |g| !(self.repo_group_refs.contains(g) || self.ref_groups.contains(g)),
+            &self.user_group_refs,
+        );
         Ok(self.conf)
     }
 
-    /// The named groups, defined ones in definition order, then undefined ones as named.
-    fn groups_named(&self, names: &[String]) -> Vec<Group> {
-        let defined = self.group_order.iter().filter(|g| names.contains(g));
-        let undefined = names.iter().filter(|g| !self.groups.contains_key(*g));
-        defined
-            .chain(undefined)
-            .map(|name| match self.groups.get(name) {
-                Some(state) => Group {
+    /// Returns the groups that are `named`, or defined and `also`: defined ones in definition
+    /// order, then undefined ones (with no members) in the order they were named. `@all` is
+    /// never a group.
+    fn groups_named(&self, also: impl Fn(&str) -> bool, named: &Names) -> Vec<Group> {
+        let defined = self
+            .group_order
+            .iter()
+            .filter(|g| named.contains(g) || also(g))
+            .filter_map(|name| {
+                let state = self.groups.get(name)?;
+                Some(Group {
                     name: name.clone(),
                     members: state.members.clone(),
                     source: Some(state.source.clone()),
-                },
-                None => Group {
-                    name: name.clone(),
-                    members: BTreeSet::new(),
-                    source: None,
-                },
-            })
+                })
+            });
+        let undefined = named
+            .order
+            .iter()
+            .filter(|g| !self.groups.contains_key(*g))
+            .map(|name| Group {
+                name: name.clone(),
+                members: BTreeSet::new(),
+                source: None,
+            });
+        defined
+            .chain(undefined)
+            .filter(|g| g.name != "@all")
             .collect()
     }
 }
@@ -506,9 +521,23 @@ fn repo_path_problem(repo: &str) -> Option<&'static str> {
     }
 }
 
-/// Compiles `regex` as forge will, for the error only.
-fn check_regex(regex: &str) -> Result<(), Box<regex::Error>> {
-    regex::Regex::new(regex).map(drop).map_err(Box::new)
+/// Names in the order first seen, without repeats.
+#[derive(Debug, Default)]
+struct Names {
+    order: Vec<String>,
+    set: HashSet<String>,
+}
+
+impl Names {
+    fn insert(&mut self, name: &str) {
+        if self.set.insert(name.to_owned()) {
+            self.order.push(name.to_owned());
+        }
+    }
+
+    fn contains(&self, name: &str) -> bool {
+        self.set.contains(name)
+    }
 }
 
 #[cfg(test)]
