@@ -74,9 +74,11 @@ struct Store<'a> {
     repolist: Vec<String>,
     /// `$nextseq`.
     seq: u32,
-    /// Groups named in rule user lists, on repo lines and in ref lists, in first-use order.
+    /// Groups named in rule user lists (roles, `@CREATOR` and `@all` aside).
     user_group_refs: Names,
+    /// Groups named on `repo` lines (`@all` aside).
     repo_group_refs: Names,
+    /// Groups named in rule ref lists.
     ref_groups: HashSet<String>,
     /// The regexes already known to compile.
     good_regexes: HashSet<String>,
