@@ -12,6 +12,7 @@ pub mod config;
 pub mod daemon;
 pub mod exit;
 pub mod git;
+pub mod gitolite;
 pub mod hooks;
 pub mod keys;
 pub mod logging;
