@@ -318,8 +318,10 @@ impl PartialEq for Refex {
 
 impl Eq for Refex {}
 
+/// Compiles a refex as gitolite applies it, `/^$refex/`: the `^` binds only to the first
+/// alternative of a top-level `|`, exactly as in Perl.
 fn compile_prefix(text: &str) -> Result<Regex, Error> {
-    Regex::new(&format!("^(?:{text})")).map_err(|e| Error::BadRegex {
+    Regex::new(&format!("^{text}")).map_err(|e| Error::BadRegex {
         given: shorten(text),
         reason: e.to_string().lines().last().unwrap_or("").trim().to_owned(),
     })
@@ -439,7 +441,7 @@ impl RepoSpec {
             return Ok(RepoSpec::Group(text.to_owned()));
         }
         if is_pattern {
-            let regex = Regex::new(&format!("^(?:{text})$")).map_err(|e| Error::BadRegex {
+            let regex = Regex::new(&format!("^{text}$")).map_err(|e| Error::BadRegex {
                 given: shorten(text),
                 reason: e.to_string().lines().last().unwrap_or("").trim().to_owned(),
             })?;
@@ -605,6 +607,11 @@ mod tests {
                 .unwrap()
                 .matches("refs/heads/master2", "u")
         );
+        let alternatives = Refex::parse("refs/heads/a|refs/tags/").unwrap();
+        assert!(
+            alternatives.matches("refs/heads/x/refs/tags/y", "u"),
+            "as in gitolite, '^' anchors only the first alternative"
+        );
         let personal = Refex::parse("refs/heads/personal/USER/").unwrap();
         assert!(personal.matches("refs/heads/personal/joe/x", "joe"));
         assert!(!personal.matches("refs/heads/personal/bob/x", "joe"));
@@ -622,6 +629,10 @@ mod tests {
         );
         assert!(RepoSpec::parse("cd.*").unwrap().is_pattern());
         assert!(RepoSpec::parse("pub/CREATOR/..*").unwrap().is_pattern());
+        let RepoSpec::Pattern { regex, .. } = RepoSpec::parse("a|b").unwrap() else {
+            panic!("a|b is a pattern")
+        };
+        assert!(regex.is_match("ax") && regex.is_match("xb") && !regex.is_match("xa"), "^a|b$ as in gitolite");
         assert!(matches!(
             RepoSpec::parse("@team").unwrap(),
             RepoSpec::Group(_)
