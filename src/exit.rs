@@ -57,6 +57,8 @@ pub fn code_of(error: &anyhow::Error) -> Code {
         if cause.is::<config::Error>()
             || cause.is::<ssh_command::Error>()
             || cause.is::<crate::policy::document::Error>()
+            || cause.is::<crate::gitolite::Error>()
+            || cause.is::<crate::gitolite::keydir::Error>()
         {
             return Code::Refused;
         }

@@ -221,6 +221,9 @@ pub enum Request {
         users: Vec<UserName>,
         /// Keys to add when missing: `(user, key text)`.
         keys: Vec<(UserName, String)>,
+        /// Repositories to create when missing.
+        #[serde(default)]
+        repos: Vec<RepoName>,
         /// The policy, replacing the current one.
         document: crate::policy::document::Document,
         /// Only show the changes.

@@ -14,6 +14,7 @@
 mod compile;
 mod explode;
 mod glob;
+pub mod import;
 pub mod keydir;
 mod names;
 mod sugar;

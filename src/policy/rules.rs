@@ -632,7 +632,10 @@ mod tests {
         let RepoSpec::Pattern { regex, .. } = RepoSpec::parse("a|b").unwrap() else {
             panic!("a|b is a pattern")
         };
-        assert!(regex.is_match("ax") && regex.is_match("xb") && !regex.is_match("xa"), "^a|b$ as in gitolite");
+        assert!(
+            regex.is_match("ax") && regex.is_match("xb") && !regex.is_match("xa"),
+            "^a|b$ as in gitolite"
+        );
         assert!(matches!(
             RepoSpec::parse("@team").unwrap(),
             RepoSpec::Group(_)

@@ -46,6 +46,9 @@ enum Command {
     /// Export or apply the policy: groups, ordered rules and options
     #[command(subcommand)]
     Policy(commands::policy::Command),
+    /// Import users, keys, repositories and rules from another tool
+    #[command(subcommand)]
+    Import(commands::import::Command),
     /// Protect a branch (no force, no delete, named pushers) or make tags immutable
     Protect(commands::policy::ProtectArgs),
     /// Show recorded ref updates, newest first
@@ -87,6 +90,7 @@ fn run(args: Args) -> anyhow::Result<Code> {
         Command::Access(access) => commands::access::access(&client, access),
         Command::Policy(command) => commands::policy::run(&client, command),
         Command::Protect(protect) => commands::policy::protect(&client, protect),
+        Command::Import(command) => commands::import::run(&client, command),
         Command::Audit(audit) => commands::audit::run(&client, audit),
         Command::Status(status) => commands::status::run(&client, status),
         Command::Keys(command) => commands::keys::run(&client, &config, command),

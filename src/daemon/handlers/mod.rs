@@ -161,9 +161,10 @@ pub(super) fn handle(daemon: &Daemon, caller: &Caller, request: Request, id: &st
         Request::Import {
             users,
             keys,
+            repos,
             document,
             dry_run,
-        } => policy::import(daemon, users, keys, document, dry_run),
+        } => policy::import(daemon, users, keys, repos, document, dry_run),
         Request::Audit { repo, user, limit } => admin::audit(daemon, repo, user, limit),
         Request::Status => admin::status(daemon),
         Request::AuthorizedKeys => admin::authorized_keys(daemon),

@@ -196,6 +196,7 @@ pub(super) fn import(
     daemon: &Daemon,
     users: Vec<UserName>,
     keys: Vec<(UserName, String)>,
+    repos: Vec<RepoName>,
     document: Document,
     dry_run: bool,
 ) -> Handled {
@@ -228,6 +229,14 @@ pub(super) fn import(
             lines.push(format!("+ key {} for {user}", key.fingerprint()));
         }
     }
+    let missing: Vec<&RepoName> = repos
+        .iter()
+        .map(|repo| Ok((repo, daemon.store.repo_facts(repo)?.is_none())))
+        .collect::<Result<Vec<_>, Failure>>()?
+        .into_iter()
+        .filter_map(|(repo, missing)| missing.then_some(repo))
+        .collect();
+    lines.extend(missing.iter().map(|repo| format!("+ repository {repo}")));
     lines.extend(current.diff(&document));
     if dry_run {
         return Ok(Response::Changes {

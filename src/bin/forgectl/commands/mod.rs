@@ -15,6 +15,7 @@ macro_rules! ask {
 
 pub mod access;
 pub mod audit;
+pub mod import;
 pub mod key;
 pub mod keys;
 pub mod policy;

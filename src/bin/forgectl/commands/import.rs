@@ -1,0 +1,72 @@
+//! `forgectl import gitolite`: users, keys, repositories and the policy of a gitolite site.
+
+use anyhow::Context;
+use forge::client::Client;
+use forge::exit::Code;
+use forge::gitolite::{self, Settings, import};
+use forge::wire::{Request, Response};
+use std::path::PathBuf;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Import a gitolite.conf (and its includes) and, with --keydir, its users' keys
+    Gitolite {
+        /// The gitolite.conf
+        conf: PathBuf,
+        /// The keydir (alice.pub, alice@laptop.pub, subfolders)
+        #[arg(long, value_name = "DIR")]
+        keydir: Option<PathBuf>,
+        /// Import what can be imported even when some of it cannot (it is listed)
+        #[arg(long)]
+        partial: bool,
+        /// Only print what would change
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+pub fn run(client: &Client, command: Command) -> anyhow::Result<Code> {
+    let Command::Gitolite {
+        conf,
+        keydir,
+        partial,
+        dry_run,
+    } = command;
+    let parsed = gitolite::parse_file(&conf, &Settings::default())
+        .with_context(|| format!("cannot import {}", conf.display()))?;
+    let keys = keydir
+        .as_deref()
+        .map(gitolite::keydir::read)
+        .transpose()
+        .context("cannot read the keydir")?;
+    let prepared = import::prepare(&parsed, keys.as_ref());
+    for warning in &prepared.warnings {
+        eprintln!("forgectl: warning: {warning}");
+    }
+    for problem in &prepared.problems {
+        eprintln!("forgectl: cannot import: {problem}");
+    }
+    if !prepared.problems.is_empty() && !partial {
+        let line = format!(
+            "{} part(s) of this gitolite setup cannot be imported (listed above); nothing was changed: fix them, or pass --partial to import the rest",
+            prepared.problems.len()
+        );
+        eprintln!("forgectl: {line}");
+        return Ok(Code::Refused);
+    }
+    let request = Request::Import {
+        users: prepared.users,
+        keys: prepared
+            .keys
+            .iter()
+            .map(|(user, key)| (user.clone(), key.to_openssh()))
+            .collect(),
+        repos: prepared.repos,
+        document: prepared.document,
+        dry_run,
+    };
+    let (lines, applied) =
+        ask!(client, request, Response::Changes { lines, applied } => (lines, applied));
+    super::policy::print_changes(&lines, applied);
+    Ok(Code::Success)
+}
