@@ -84,6 +84,14 @@ pub enum Error {
         /// What the TOML reader said.
         message: String,
     },
+    /// The file's own path cannot be written into an `authorized_keys` forced command.
+    #[error(
+        "{path}: give the configuration as an absolute path of letters, digits and . _ / + - only; it is written into authorized_keys"
+    )]
+    OwnPath {
+        /// The file.
+        path: PathBuf,
+    },
     /// A key holds a value forge cannot use.
     #[error("{path}: '{key}' {problem}")]
     Invalid {
@@ -175,10 +183,8 @@ impl Config {
         if let Some(source) = self.path_for_forced_command()
             && !crate::keys::is_shell_safe_path(source)
         {
-            return Err(Error::Invalid {
+            return Err(Error::OwnPath {
                 path: source.to_owned(),
-                key: "(file name)",
-                problem: "must be an absolute path of letters, digits and . _ / + - only, since it is written into authorized_keys".into(),
             });
         }
         if crate::user_name::UserName::parse(&self.git_user).is_err() {
