@@ -43,6 +43,12 @@ pub enum Error {
         /// The member.
         member: String,
     },
+    /// The patterns, together, are too big to match in one pass.
+    #[error("the repository patterns are too many to match together: {reason}")]
+    TooManyPatterns {
+        /// What the regex engine said.
+        reason: String,
+    },
     /// A group member is not valid.
     #[error("group '{group}': {source}")]
     BadMember {
@@ -194,6 +200,12 @@ pub struct Policy {
     options_by_repo: HashMap<String, Vec<usize>>,
     /// Every distinct pattern used by rules, options or repository groups.
     patterns: Vec<RepoSpec>,
+    /// `patterns`, anchored, in one set: a name is matched against all of them in one pass.
+    pattern_set: regex::RegexSet,
+    /// For each pattern (by position in `patterns`), the repository groups holding it.
+    groups_of_pattern: Vec<Vec<usize>>,
+    /// For each repository name named in a group, the groups holding it.
+    groups_of_name: HashMap<String, Vec<usize>>,
     /// Whether any repository spec mentions `CREATOR`.
     uses_creator: bool,
     /// The roles creators may hand out.
@@ -330,6 +342,32 @@ impl Policy {
             || repo_groups
                 .iter()
                 .any(|(_, members)| members.iter().any(|m| m.as_str().contains("CREATOR")));
+        // Each pattern's own regex (`^text$`, as gitolite anchors it), so the set matches exactly
+        // what the patterns match one by one.
+        let pattern_set = regex::RegexSet::new(patterns.iter().filter_map(|p| match p {
+            RepoSpec::Pattern { regex, .. } => Some(regex.as_str()),
+            _ => None,
+        }))
+        .map_err(|e| Error::TooManyPatterns {
+            reason: e.to_string(),
+        })?;
+        let mut groups_of_pattern = vec![Vec::new(); patterns.len()];
+        let mut groups_of_name: HashMap<String, Vec<usize>> = HashMap::new();
+        for (group, (_, members)) in repo_groups.iter().enumerate() {
+            for member in members {
+                match member {
+                    RepoSpec::Name(name) => {
+                        groups_of_name.entry(name.clone()).or_default().push(group)
+                    }
+                    RepoSpec::Pattern { .. } => {
+                        if let Some(index) = patterns.iter().position(|p| p == member) {
+                            groups_of_pattern[index].push(group);
+                        }
+                    }
+                    RepoSpec::Group(_) | RepoSpec::All => {}
+                }
+            }
+        }
         let mut roles: Vec<String> = ROLES.iter().map(|r| (*r).to_owned()).collect();
         roles.extend(
             parts
@@ -347,6 +385,9 @@ impl Policy {
             rules_by_repo,
             options_by_repo,
             patterns,
+            pattern_set,
+            groups_of_pattern,
+            groups_of_name,
             uses_creator,
         })
     }
@@ -373,22 +414,18 @@ impl Policy {
             .filter(|_| self.uses_creator)
             .and_then(|creator| generic_name(repo, creator));
         let names: Vec<&str> = std::iter::once(repo).chain(generic.as_deref()).collect();
-        let holds = |spec: &RepoSpec| match spec {
-            RepoSpec::Name(name) => names.contains(&name.as_str()),
-            RepoSpec::Pattern { regex, .. } => names.iter().any(|name| regex.is_match(name)),
-            RepoSpec::Group(_) | RepoSpec::All => false,
-        };
         let mut members: HashSet<String> = names.iter().map(|name| (*name).to_owned()).collect();
         members.insert("@all".to_owned());
-        for pattern in &self.patterns {
-            if holds(pattern) {
-                members.insert(pattern.as_str().to_owned());
+        let mut groups: Vec<usize> = Vec::new();
+        for name in &names {
+            for index in self.pattern_set.matches(name).iter() {
+                members.insert(self.patterns[index].as_str().to_owned());
+                groups.extend(&self.groups_of_pattern[index]);
             }
+            groups.extend(self.groups_of_name.get(*name).into_iter().flatten());
         }
-        for (group, specs) in &self.repo_groups {
-            if specs.iter().any(holds) {
-                members.insert(group.clone());
-            }
+        for group in groups {
+            members.insert(self.repo_groups[group].0.clone());
         }
         members
     }
@@ -413,9 +450,12 @@ impl Policy {
 
     /// Returns the rules that apply to `user` on `repo`, in order.
     fn rules_for(&self, repo: &RepoState<'_>, user: &str, creator: Option<&str>) -> Vec<&Rule> {
+        self.rules_in(&self.repo_memberships(repo.name, creator), repo, user)
+    }
+
+    fn rules_in(&self, held: &HashSet<String>, repo: &RepoState<'_>, user: &str) -> Vec<&Rule> {
         let subjects = self.user_memberships(repo, user);
-        let mut positions: Vec<usize> = self
-            .repo_memberships(repo.name, creator)
+        let mut positions: Vec<usize> = held
             .iter()
             .filter_map(|spec| self.rules_by_repo.get(spec))
             .flatten()
@@ -432,8 +472,11 @@ impl Policy {
 
     /// Returns the value of option `name` for `repo`: the last one set wins.
     pub fn option(&self, repo: &str, creator: Option<&str>, name: &str) -> Option<&str> {
-        let mut positions: Vec<usize> = self
-            .repo_memberships(repo, creator)
+        self.option_in(&self.repo_memberships(repo, creator), name)
+    }
+
+    fn option_in(&self, held: &HashSet<String>, name: &str) -> Option<&str> {
+        let mut positions: Vec<usize> = held
             .iter()
             .filter_map(|spec| self.options_by_repo.get(spec))
             .flatten()
@@ -492,8 +535,11 @@ impl Policy {
         } else {
             would_be_creator
         };
-        let deny_rules = self.is_on(repo.name, creator, "deny-rules");
-        for rule in self.rules_for(repo, user, creator) {
+        let held = self.repo_memberships(repo.name, creator);
+        let deny_rules = self
+            .option_in(&held, "deny-rules")
+            .is_some_and(|value| !value.is_empty() && value != "0");
+        for rule in self.rules_in(&held, repo, user) {
             let is_deny = rule.perm.is_deny();
             match reference {
                 None if is_deny && !deny_rules => continue,
