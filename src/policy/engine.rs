@@ -113,7 +113,11 @@ impl Verdict<'_> {
                     .as_str()
                     .replacen("/USER/", &format!("/{}/", self.user), 1);
             }
-            By::Rule(rule) => rule.refex.as_str().to_owned(),
+            By::Rule(rule) => {
+                rule.refex
+                    .as_str()
+                    .replacen("/USER/", &format!("/{}/", self.user), 1)
+            }
             By::Fallthru => "fallthru".to_owned(),
             By::Existence => "existence".to_owned(),
         };
@@ -436,7 +440,9 @@ impl Policy {
         members.extend(self.groups_of(user).iter().cloned());
         if repo.exists {
             for (role, member) in repo.roles {
-                let holds = member == user || self.groups_of(user).contains(member);
+                // gitolite counts @all among every user's memberships when it reads roles.
+                let holds =
+                    member == user || member == "@all" || self.groups_of(user).contains(member);
                 if holds && self.roles.contains(role) {
                     members.insert(format!("@{role}"));
                 }
@@ -523,7 +529,8 @@ impl Policy {
                 reference,
                 would_be_creator,
             );
-            if !create.allowed {
+            // As gitolite: a denial, or a virtual ref falling through, is the answer itself.
+            if !create.allowed || create.by == By::Fallthru {
                 return Verdict { need, ..create };
             }
         }

@@ -25,11 +25,13 @@ pub(super) fn access(
     let need = Need::parse(need).map_err(|e| Failure::refused(e.to_string()))?;
     let facts = daemon.store.repo_facts(&repo)?;
     let policy = daemon.policy();
-    let creator = facts
-        .as_ref()
-        .and_then(|f| f.creator.as_deref())
-        .unwrap_or(user.as_str());
-    let on = |option| policy.is_on(repo.as_str(), Some(creator), option);
+    // An existing repository's creator is whoever created it (nobody, for a plain one); a
+    // missing one is asked about with the asking user as its would-be creator.
+    let creator = match &facts {
+        Some(facts) => facts.creator.as_deref(),
+        None => Some(user.as_str()),
+    };
+    let on = |option| policy.is_on(repo.as_str(), creator, option);
     let need = match need.op {
         Op::CreateRef if !on("CREATE_IS_C") => Need::of(Op::Write),
         Op::DeleteRef if !on("DELETE_IS_D") => Need::of(Op::Rewind),
@@ -246,6 +248,9 @@ pub(super) fn import(
     }
     daemon.store.import(&users, &parsed, &current, &document)?;
     daemon.reload_policy().map_err(Failure::internal)?;
+    for repo in missing {
+        super::admin::repo_create(daemon, repo.clone(), "", false, None)?;
+    }
     tracing::info!(users = users.len(), changes = lines.len(), "import applied");
     Ok(Response::Changes {
         lines,
