@@ -294,15 +294,12 @@ impl Document {
                 }
             }
         }
-        let mut index = 0;
-        while index < self.rules.len() {
-            let first = &self.rules[index];
-            let repos: Vec<String> = self.rules[index..]
-                .iter()
-                .take_while(|row| row.seq == first.seq)
-                .map(|row| row.repo.clone())
-                .collect();
-            index += repos.len();
+        // Rows sharing a seq came from one entry naming several repositories.
+        for run in self.rules.chunk_by(|a, b| a.seq == b.seq) {
+            let (first, repos) = (
+                &run[0],
+                run.iter().map(|r| r.repo.clone()).collect::<Vec<_>>(),
+            );
             text.push_str(&format!(
                 "\n[[rule]]\nrepos = {}\nperm = {}\nrefs = {}\nusers = {}\nsource = {}\n",
                 list(&repos),
@@ -312,15 +309,11 @@ impl Document {
                 quote(&first.source)
             ));
         }
-        let mut index = 0;
-        while index < self.options.len() {
-            let first = &self.options[index];
-            let repos: Vec<String> = self.options[index..]
-                .iter()
-                .take_while(|row| row.seq == first.seq)
-                .map(|row| row.repo.clone())
-                .collect();
-            index += repos.len();
+        for run in self.options.chunk_by(|a, b| a.seq == b.seq) {
+            let (first, repos) = (
+                &run[0],
+                run.iter().map(|r| r.repo.clone()).collect::<Vec<_>>(),
+            );
             text.push_str(&format!(
                 "\n[[option]]\nrepos = {}\nname = {}\nvalue = {}\nsource = {}\n",
                 list(&repos),

@@ -4,7 +4,7 @@ use super::{Error, Store, now, parse_stored, rfc3339};
 use crate::keys::{Fingerprint, KeyId, PublicKey};
 use crate::user_name::UserName;
 use crate::wire::KeyInfo;
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::{OptionalExtension, Row, Transaction, params};
 
 const KEY_COLUMNS: &str = concat!(
     "k.id, u.name, k.algorithm, k.fingerprint, k.comment, ",
@@ -42,6 +42,51 @@ fn to_key_info(
     })
 }
 
+/// Returns the owner of the key with `fingerprint`, if it is registered.
+pub(super) fn owner_of(
+    transaction: &Transaction<'_>,
+    fingerprint: &Fingerprint,
+) -> Result<Option<String>, Error> {
+    Ok(transaction
+        .query_row(
+            "SELECT u.name FROM keys k JOIN users u ON u.id = k.user_id WHERE k.fingerprint = ?1",
+            [fingerprint.as_str()],
+            |row| row.get(0),
+        )
+        .optional()?)
+}
+
+/// Adds `key` to `user` (who must exist) and returns the new key's id.
+pub(super) fn insert_key(
+    transaction: &Transaction<'_>,
+    user: &UserName,
+    key: &PublicKey,
+) -> Result<i64, Error> {
+    let user_id: i64 = transaction
+        .query_row(
+            "SELECT id FROM users WHERE name = ?1",
+            [user.as_str()],
+            |row| row.get(0),
+        )
+        .optional()?
+        .ok_or_else(|| Error::NotFound {
+            what: format!("user '{user}'"),
+        })?;
+    transaction.execute(
+        "INSERT INTO keys (user_id, algorithm, blob, fingerprint, comment, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            user_id,
+            key.algorithm(),
+            key.blob(),
+            key.fingerprint().as_str(),
+            key.comment(),
+            now()
+        ],
+    )?;
+    Ok(transaction.last_insert_rowid())
+}
+
 impl Store {
     /// Adds `key` to `user` and returns it as listed.
     ///
@@ -51,41 +96,12 @@ impl Store {
         let mut connection = self.lock();
         let transaction = connection.transaction()?;
         let fingerprint = key.fingerprint();
-        let owner: Option<String> = transaction
-            .query_row(
-                "SELECT u.name FROM keys k JOIN users u ON u.id = k.user_id WHERE k.fingerprint = ?1",
-                [fingerprint.as_str()],
-                |row| row.get(0),
-            )
-            .optional()?;
-        if let Some(owner) = owner {
+        if let Some(owner) = owner_of(&transaction, &fingerprint)? {
             return Err(Error::AlreadyExists {
                 what: format!("key {fingerprint} (it belongs to '{owner}')"),
             });
         }
-        let user_id: i64 = transaction
-            .query_row(
-                "SELECT id FROM users WHERE name = ?1",
-                [user.as_str()],
-                |row| row.get(0),
-            )
-            .optional()?
-            .ok_or_else(|| Error::NotFound {
-                what: format!("user '{user}'"),
-            })?;
-        transaction.execute(
-            "INSERT INTO keys (user_id, algorithm, blob, fingerprint, comment, created_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                user_id,
-                key.algorithm(),
-                key.blob(),
-                fingerprint.as_str(),
-                key.comment(),
-                now()
-            ],
-        )?;
-        let id = transaction.last_insert_rowid();
+        let id = insert_key(&transaction, user, key)?;
         let info = transaction.query_row(
             &format!(
                 "SELECT {KEY_COLUMNS} FROM keys k JOIN users u ON u.id = k.user_id WHERE k.id = ?1"

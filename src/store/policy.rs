@@ -245,34 +245,17 @@ impl Store {
         }
         for (user, key) in keys {
             let fingerprint = key.fingerprint();
-            let owner: Option<String> = transaction
-                .query_row(
-                    "SELECT u.name FROM keys k JOIN users u ON u.id = k.user_id WHERE k.fingerprint = ?1",
-                    [fingerprint.as_str()],
-                    |row| row.get(0),
-                )
-                .optional()?;
-            match owner {
+            match super::keys::owner_of(&transaction, &fingerprint)? {
                 Some(owner) if owner == user.as_str() => continue,
                 Some(owner) => {
                     return Err(Error::AlreadyExists {
                         what: format!("key {fingerprint} of '{user}' (it belongs to '{owner}')"),
                     });
                 }
-                None => {}
+                None => {
+                    super::keys::insert_key(&transaction, user, key)?;
+                }
             }
-            transaction.execute(
-                "INSERT INTO keys (user_id, algorithm, blob, fingerprint, comment, created_at) \
-                 SELECT id, ?2, ?3, ?4, ?5, ?6 FROM users WHERE name = ?1",
-                params![
-                    user.as_str(),
-                    key.algorithm(),
-                    key.blob(),
-                    fingerprint.as_str(),
-                    key.comment(),
-                    now
-                ],
-            )?;
         }
         write_document(&transaction, document)?;
         transaction.commit()?;
@@ -347,16 +330,7 @@ impl Store {
     ) -> Result<(), Error> {
         let mut connection = self.lock();
         let transaction = connection.transaction()?;
-        let id: i64 = transaction
-            .query_row(
-                "SELECT id FROM repos WHERE name = ?1",
-                [repo.as_str()],
-                |row| row.get(0),
-            )
-            .optional()?
-            .ok_or_else(|| Error::NotFound {
-                what: format!("repository '{repo}'"),
-            })?;
+        let id = super::repos::repo_id(&transaction, repo)?;
         let changed = if add {
             transaction.execute(
                 "INSERT OR IGNORE INTO repo_roles (repo_id, role, member) VALUES (?1, ?2, ?3)",

@@ -11,7 +11,8 @@ use rusqlite::{OptionalExtension, Transaction, params};
 pub type DiskWork<'a> =
     Box<dyn FnOnce() -> Result<(), Box<dyn std::error::Error + Send + Sync>> + 'a>;
 
-fn repo_id(transaction: &Transaction<'_>, repo: &RepoName) -> Result<i64, Error> {
+/// Returns the id of `repo`, or [`Error::NotFound`].
+pub(super) fn repo_id(transaction: &Transaction<'_>, repo: &RepoName) -> Result<i64, Error> {
     transaction
         .query_row(
             "SELECT id FROM repos WHERE name = ?1",
