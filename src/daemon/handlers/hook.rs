@@ -6,7 +6,7 @@ use crate::hooks;
 use crate::keys::KeyId;
 use crate::policy::{ObjectId, Policy, RefUpdate, RepoState, UpdateKind};
 use crate::repo_name::RepoName;
-use crate::store::Pusher;
+use crate::store::{Pusher, RepoFacts};
 use crate::user_name::UserName;
 use crate::wire::{RefChange, RefVerdict, Response};
 
@@ -65,8 +65,8 @@ pub(super) fn check_refs(
         )));
     }
     let pushing = pushing(caller, user, key)?;
-    let verdicts: Vec<RefVerdict> = match refusal_of_all(daemon, &pushing, &repo)? {
-        Some(reason) => updates
+    let verdicts: Vec<RefVerdict> = match facts_or_refusal(daemon, &pushing, &repo)? {
+        Err(reason) => updates
             .iter()
             .map(|update| RefVerdict {
                 ref_name: update.ref_name.clone(),
@@ -74,8 +74,7 @@ pub(super) fn check_refs(
                 reason: reason.clone(),
             })
             .collect(),
-        None => {
-            let facts = daemon.store.repo_facts(&repo)?.unwrap_or_default();
+        Ok(facts) => {
             let state = state_of(&repo, &facts);
             let policy = daemon.policy();
             updates
@@ -107,28 +106,28 @@ pub(super) fn check_refs(
     Ok(Response::RefVerdicts { verdicts })
 }
 
-/// Returns why every update of the push is refused, if one reason refuses them all.
-fn refusal_of_all(
+/// Returns the repository's facts, or the one reason that refuses every update of the push.
+fn facts_or_refusal(
     daemon: &Daemon,
     pushing: &Pushing,
     repo: &RepoName,
-) -> Result<Option<String>, Failure> {
+) -> Result<Result<RepoFacts, String>, Failure> {
     match pushing {
-        Pushing::Local { .. } if daemon.config.allow_local_push => Ok(None),
-        Pushing::Local { .. } => Ok(Some(
+        Pushing::Local { .. } if daemon.config.allow_local_push => {
+            Ok(Ok(daemon.store.repo_facts(repo)?.unwrap_or_default()))
+        }
+        Pushing::Local { .. } => Ok(Err(
             "pushes that bypass forge-shell are disabled; push over ssh, or set allow_local_push"
                 .into(),
         )),
         Pushing::Remote { user, key } => {
             if daemon.store.key_owner(*key)?.as_ref() != Some(user) {
-                return Ok(Some("this key is no longer registered to you".into()));
+                return Ok(Err("this key is no longer registered to you".into()));
             }
-            if daemon.store.repo_facts(repo)?.is_none() {
-                return Ok(Some(format!(
-                    "no repository '{repo}' writable with this key"
-                )));
-            }
-            Ok(None)
+            Ok(daemon
+                .store
+                .repo_facts(repo)?
+                .ok_or_else(|| format!("no repository '{repo}' writable with this key")))
         }
     }
 }
