@@ -18,6 +18,8 @@ pub enum Component {
     ForgeShell,
     /// The git hooks.
     ForgeHook,
+    /// sshd's key lookup.
+    ForgeKeys,
 }
 
 /// Installs the global subscriber for `component`; `default_filter` applies when neither

@@ -242,6 +242,17 @@ pub enum Request {
     Status,
     /// The `authorized_keys` lines of every key. `{"v":1,"op":"authorized_keys"}`
     AuthorizedKeys,
+    /// The `authorized_keys` line for one key sshd was shown (`AuthorizedKeysCommand`), found
+    /// by fingerprint; none when the login is not the git account or the key is unknown.
+    /// `{"v":1,"op":"key_lookup","login":"git","key_type":"ssh-ed25519","key":"AAAA…"}`
+    KeyLookup {
+        /// The account sshd is logging in (`%u`).
+        login: String,
+        /// The key type sshd saw (`%t`).
+        key_type: String,
+        /// The key, base64 (`%k`).
+        key: String,
+    },
 }
 
 impl Request {
@@ -254,7 +265,8 @@ impl Request {
             | Request::CheckRefs { .. }
             | Request::Record { .. }
             | Request::Create { .. }
-            | Request::Perms { .. } => Role::Service,
+            | Request::Perms { .. }
+            | Request::KeyLookup { .. } => Role::Service,
             _ => Role::Admin,
         }
     }
@@ -289,6 +301,7 @@ impl Request {
             Request::Audit { .. } => "audit",
             Request::Status => "status",
             Request::AuthorizedKeys => "authorized_keys",
+            Request::KeyLookup { .. } => "key_lookup",
         }
     }
 }

@@ -160,6 +160,19 @@ impl Store {
         to_key_info(info)
     }
 
+    /// Returns the id of the key with `fingerprint`, if it is registered (an index lookup).
+    pub fn key_id_by_fingerprint(&self, fingerprint: &Fingerprint) -> Result<Option<KeyId>, Error> {
+        let connection = self.lock();
+        let id: Option<i64> = connection
+            .query_row(
+                "SELECT id FROM keys WHERE fingerprint = ?1",
+                [fingerprint.as_str()],
+                |row| row.get(0),
+            )
+            .optional()?;
+        Ok(id.map(KeyId::new))
+    }
+
     /// Returns the owner of key `id`, if the key exists.
     pub fn key_owner(&self, id: KeyId) -> Result<Option<UserName>, Error> {
         let connection = self.lock();

@@ -20,6 +20,7 @@ pub const FORGED: &str = env!("CARGO_BIN_EXE_forged");
 pub const FORGECTL: &str = env!("CARGO_BIN_EXE_forgectl");
 pub const FORGE_SHELL: &str = env!("CARGO_BIN_EXE_forge-shell");
 pub const FORGE_HOOK: &str = env!("CARGO_BIN_EXE_forge-hook");
+pub const FORGE_KEYS: &str = env!("CARGO_BIN_EXE_forge-keys");
 
 /// The account the tests run as; sshd logs everyone in as it, like the `git` account.
 pub fn login_user() -> String {
@@ -204,6 +205,18 @@ impl TestEnv {
     pub fn start_sshd(&mut self) {
         self.sync_keys();
         self.sshd = Some(sshd::Sshd::start(self.root.path()));
+    }
+
+    /// Starts a private sshd that asks `forge-keys` (copied to `keys_command`, a root-owned
+    /// path as sshd requires) for every key, and reads no authorized_keys file.
+    pub fn start_sshd_with_keys_command(&mut self, keys_command: &Path) {
+        let extra = format!(
+            "AuthorizedKeysFile none\nAuthorizedKeysCommand {} --config {} %u %t %k\nAuthorizedKeysCommandUser {}\n",
+            keys_command.display(),
+            self.config.display(),
+            login_user()
+        );
+        self.sshd = Some(sshd::Sshd::start_with(self.root.path(), &extra));
     }
 
     /// Returns `name`, who uses git and ssh with their own key through the private sshd.

@@ -25,6 +25,12 @@ fn free_port() -> u16 {
 impl Sshd {
     /// Starts sshd with a generated host key and a config that reads `<root>/ssh/authorized_keys`.
     pub fn start(root: &Path) -> Sshd {
+        Sshd::start_with(root, "")
+    }
+
+    /// Starts sshd as [`Sshd::start`] does, with `extra` lines first in its config (sshd takes
+    /// the first value of each keyword, so they win).
+    pub fn start_with(root: &Path, extra: &str) -> Sshd {
         assert!(
             Path::new(SSHD).exists(),
             "{SSHD} is missing: install openssh-server (scripts/test does)"
@@ -50,7 +56,7 @@ impl Sshd {
         std::fs::write(
             &config,
             format!(
-                "ListenAddress 127.0.0.1:{port}\n\
+                "{extra}ListenAddress 127.0.0.1:{port}\n\
                  HostKey {host_key}\n\
                  PidFile {pid}\n\
                  AuthorizedKeysFile {keys}\n\

@@ -168,6 +168,11 @@ pub(super) fn handle(daemon: &Daemon, caller: &Caller, request: Request, id: &st
         Request::Audit { repo, user, limit } => admin::audit(daemon, repo, user, limit),
         Request::Status => admin::status(daemon),
         Request::AuthorizedKeys => admin::authorized_keys(daemon),
+        Request::KeyLookup {
+            login,
+            key_type,
+            key,
+        } => shell::key_lookup(daemon, &login, &key_type, &key),
     };
     outcome.unwrap_or_else(|failure| {
         match failure.kind {

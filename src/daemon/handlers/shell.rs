@@ -2,7 +2,7 @@
 //! pattern on the way, as gitolite does), who owns it, what can they reach.
 
 use super::{Daemon, Failure, Handled, create_from_pattern, state_of};
-use crate::keys::KeyId;
+use crate::keys::{self, KeyId, PublicKey};
 use crate::policy::{Access, Need, Op, RepoState};
 use crate::repo_name::RepoName;
 use crate::user_name::UserName;
@@ -120,4 +120,33 @@ pub(super) fn info(daemon: &Daemon, key: KeyId) -> Handled {
         });
     }
     Ok(Response::Reachable { user, repos })
+}
+
+/// `key_lookup`: the one `authorized_keys` line for a key sshd was shown, found by its
+/// fingerprint (an index, not a scan); no line for another account or an unknown key.
+pub(super) fn key_lookup(daemon: &Daemon, login: &str, key_type: &str, key: &str) -> Handled {
+    if login != daemon.config.git_user {
+        return Ok(Response::AuthorizedKeys { lines: Vec::new() });
+    }
+    let Ok(presented) = PublicKey::parse_authorized(&format!("{key_type} {key}")) else {
+        tracing::info!(login, key_type, "presented key does not parse; no line");
+        return Ok(Response::AuthorizedKeys { lines: Vec::new() });
+    };
+    let fingerprint = presented.fingerprint();
+    let lines = match daemon.store.key_id_by_fingerprint(&fingerprint)? {
+        Some(id) => {
+            tracing::info!(key = %id, %fingerprint, "key known; forced command given");
+            vec![keys::authorized_keys_line(
+                &daemon.config.forge_shell,
+                daemon.config.path_for_forced_command(),
+                id,
+                &presented,
+            )]
+        }
+        None => {
+            tracing::info!(%fingerprint, "unknown key; no line");
+            Vec::new()
+        }
+    };
+    Ok(Response::AuthorizedKeys { lines })
 }
