@@ -13,7 +13,8 @@ use crate::git;
 use crate::keys::KeyId;
 use crate::policy::Access;
 use crate::repo_name::RepoName;
-use crate::ssh_command::{self, RolesCommand, SshCommand, UserCommand};
+use crate::ssh_command::{self, SshCommand, UserCommand};
+use crate::wire::{ErrorKind, Request, Response};
 use std::ffi::OsString;
 use std::io::Write;
 
@@ -178,52 +179,45 @@ pub fn run(
             Ok(Code::Success)
         }
         SshCommand::Create { repo } => {
-            let request = crate::wire::Request::Create {
-                key,
-                repo: repo.clone(),
-            };
-            match client.call(&request) {
-                Ok(_) => {
-                    writeln!(out, "created repository '{repo}'").map_err(Error::Write)?;
-                    Ok(Code::Success)
-                }
-                Err(client::Error::Answer {
-                    kind: crate::wire::ErrorKind::Refused,
-                    message,
-                    ..
-                }) => Err(Error::Refused { message }),
-                Err(e) => Err(Error::Service(e)),
-            }
+            ask_refusable(
+                &client,
+                &Request::Create {
+                    key,
+                    repo: repo.clone(),
+                },
+            )?;
+            writeln!(out, "created repository '{repo}'").map_err(Error::Write)?;
+            Ok(Code::Success)
         }
         SshCommand::Perms { repo, change } => {
-            let change = match change {
-                RolesCommand::List => crate::wire::RoleChange::List,
-                RolesCommand::Add { role, member } => crate::wire::RoleChange::Add { role, member },
-                RolesCommand::Remove { role, member } => {
-                    crate::wire::RoleChange::Remove { role, member }
-                }
+            let Response::Roles { roles, .. } =
+                ask_refusable(&client, &Request::Perms { key, repo, change })?
+            else {
+                return Err(Error::Service(client::Error::Unexpected { op: "perms" }));
             };
-            match client.call(&crate::wire::Request::Perms { key, repo, change }) {
-                Ok(crate::wire::Response::Roles { roles, .. }) => {
-                    for (role, member) in roles {
-                        writeln!(out, "{role} {member}").map_err(Error::Write)?;
-                    }
-                    Ok(Code::Success)
-                }
-                Ok(_) => Err(Error::Service(client::Error::Unexpected { op: "perms" })),
-                Err(client::Error::Answer {
-                    kind: crate::wire::ErrorKind::Refused,
-                    message,
-                    ..
-                }) => Err(Error::Refused { message }),
-                Err(e) => Err(Error::Service(e)),
+            for (role, member) in roles {
+                writeln!(out, "{role} {member}").map_err(Error::Write)?;
             }
+            Ok(Code::Success)
         }
         SshCommand::User(UserCommand::Help) => {
             out.write_all(HELP.as_bytes()).map_err(Error::Write)?;
             Ok(Code::Success)
         }
     }
+}
+
+/// Asks forged a user command whose refusal (not the creator, may not create) is forged's own
+/// line for the user.
+fn ask_refusable(client: &Client, request: &Request) -> Result<Response, Error> {
+    client.call(request).map_err(|e| match e {
+        client::Error::Answer {
+            kind: ErrorKind::Refused,
+            message,
+            ..
+        } => Error::Refused { message },
+        e => Error::Service(e),
+    })
 }
 
 const HELP: &str = "\

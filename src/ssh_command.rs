@@ -7,6 +7,7 @@
 
 use crate::policy::Access;
 use crate::repo_name::{self, RepoName};
+use crate::wire::RoleChange;
 
 /// The longest command accepted, in bytes.
 pub const MAX_COMMAND_BYTES: usize = 1024;
@@ -176,28 +177,7 @@ pub enum SshCommand {
         /// The repository.
         repo: RepoName,
         /// What to do.
-        change: RolesCommand,
-    },
-}
-
-/// What `perms` does.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RolesCommand {
-    /// `-l`: list the roles.
-    List,
-    /// `+ ROLE MEMBER`: give a role.
-    Add {
-        /// The role (`READERS`, `WRITERS`).
-        role: String,
-        /// A user or `@group`.
-        member: String,
-    },
-    /// `- ROLE MEMBER`: take a role away.
-    Remove {
-        /// The role.
-        role: String,
-        /// The member.
-        member: String,
+        change: RoleChange,
     },
 }
 
@@ -293,14 +273,14 @@ impl SshCommand {
             }
             ["perms", path, rest @ ..] => {
                 let change = match rest {
-                    ["-l"] => RolesCommand::List,
+                    ["-l"] => RoleChange::List,
                     ["+", role, member] => {
                         let (role, member) = role_and_member(role, member)?;
-                        RolesCommand::Add { role, member }
+                        RoleChange::Add { role, member }
                     }
                     ["-", role, member] => {
                         let (role, member) = role_and_member(role, member)?;
-                        RolesCommand::Remove { role, member }
+                        RoleChange::Remove { role, member }
                     }
                     _ => {
                         return Err(Error::WrongArgumentCount {
@@ -435,14 +415,14 @@ mod tests {
             SshCommand::parse(b"perms 'pub/alice/x' -l"),
             Ok(SshCommand::Perms {
                 repo: repo(),
-                change: RolesCommand::List
+                change: RoleChange::List
             })
         );
         assert_eq!(
             SshCommand::parse(b"perms pub/alice/x + READERS bob"),
             Ok(SshCommand::Perms {
                 repo: repo(),
-                change: RolesCommand::Add {
+                change: RoleChange::Add {
                     role: "READERS".into(),
                     member: "bob".into()
                 }
@@ -452,7 +432,7 @@ mod tests {
             SshCommand::parse(b"perms pub/alice/x - WRITERS @devs"),
             Ok(SshCommand::Perms {
                 repo: repo(),
-                change: RolesCommand::Remove {
+                change: RoleChange::Remove {
                     role: "WRITERS".into(),
                     member: "@devs".into()
                 }

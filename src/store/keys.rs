@@ -62,16 +62,7 @@ pub(super) fn insert_key(
     user: &UserName,
     key: &PublicKey,
 ) -> Result<i64, Error> {
-    let user_id: i64 = transaction
-        .query_row(
-            "SELECT id FROM users WHERE name = ?1",
-            [user.as_str()],
-            |row| row.get(0),
-        )
-        .optional()?
-        .ok_or_else(|| Error::NotFound {
-            what: format!("user '{user}'"),
-        })?;
+    let user_id = super::repos::user_id(transaction, user)?;
     transaction.execute(
         "INSERT INTO keys (user_id, algorithm, blob, fingerprint, comment, created_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",

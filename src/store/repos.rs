@@ -25,7 +25,8 @@ pub(super) fn repo_id(transaction: &Transaction<'_>, repo: &RepoName) -> Result<
         })
 }
 
-fn user_id(transaction: &Transaction<'_>, user: &UserName) -> Result<i64, Error> {
+/// Returns the id of `user`, or [`Error::NotFound`].
+pub(super) fn user_id(transaction: &Transaction<'_>, user: &UserName) -> Result<i64, Error> {
     transaction
         .query_row(
             "SELECT id FROM users WHERE name = ?1",
