@@ -7,14 +7,16 @@
 //! match the blob, trailing bytes after the key, truncated blobs and non-minimal RSA integers.
 //! This module adds what forge wants on top: one bare key per input (no options, no
 //! certificates), only the types in [`ACCEPTED_ALGORITHMS`], RSA of 2048 to 16384 bits, an
-//! odd RSA exponent, uncompressed EC points, a bounded printable comment, and a round-trip check
-//! that the text we store is exactly the text we were given.
+//! odd RSA exponent and modulus, uncompressed EC points that lie on their curve, a bounded
+//! printable comment, and a round-trip check that the text we store is exactly the text we
+//! were given.
 
 use std::fmt;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::str::FromStr;
 
+use crate::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
 use ssh_key::HashAlg;
 use ssh_key::public::KeyData;
@@ -30,6 +32,9 @@ pub const MAX_INPUT_BYTES: usize = 16 * 1024;
 /// The comment is shown in `forgectl key list` and in logs; it is not written to
 /// `authorized_keys`.
 pub const MAX_COMMENT_BYTES: usize = 1024;
+
+/// The longest key title accepted, in characters.
+pub const MAX_TITLE_CHARS: usize = 100;
 
 /// The smallest RSA modulus accepted, in bits.
 ///
@@ -187,6 +192,15 @@ pub enum Error {
     /// An RSA key has a public exponent that is not an odd number of at least 3.
     #[error("RSA key has an invalid public exponent")]
     RsaExponent,
+    /// An RSA modulus is even, so it cannot be a product of two large primes.
+    #[error("RSA key has an even modulus, which no real RSA key has")]
+    RsaModulus,
+    /// An ECDSA key's point does not lie on its curve.
+    #[error("the '{algorithm}' key's point is not on its curve")]
+    PointNotOnCurve {
+        /// The key type.
+        algorithm: &'static str,
+    },
     /// An ECDSA key's point is not in the uncompressed form that OpenSSH requires.
     #[error("the '{algorithm}' key's point is not in uncompressed form, which OpenSSH requires")]
     CompressedPoint {
@@ -205,6 +219,20 @@ pub enum Error {
     #[error("key comment contains a control character at byte {offset}")]
     CommentControl {
         /// The byte offset of the character in the comment.
+        offset: usize,
+    },
+    /// A key title is longer than [`MAX_TITLE_CHARS`].
+    #[error("key title is {len} characters, more than the {max} allowed")]
+    TitleTooLong {
+        /// The length of the title, in characters.
+        len: usize,
+        /// The limit, in characters.
+        max: usize,
+    },
+    /// A key title contains a control character.
+    #[error("key title contains a control character at byte {offset}")]
+    TitleControl {
+        /// The byte offset of the character in the title.
         offset: usize,
     },
 }
@@ -341,6 +369,72 @@ impl From<Fingerprint> for String {
     }
 }
 
+/// A key's title: a short name an admin gives a key to tell it apart in `forgectl key list`.
+///
+/// At most [`MAX_TITLE_CHARS`] characters without control characters; it may be empty. It is
+/// shown, never written to `authorized_keys`. Serialized as a string; deserializing checks it
+/// like [`Title::parse`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Title(String);
+
+impl Title {
+    /// Parses a title as an admin gives it with `forgectl key add --title`.
+    pub fn parse(text: &str) -> Result<Title, Error> {
+        let len = text.chars().count();
+        if len > MAX_TITLE_CHARS {
+            return Err(Error::TitleTooLong {
+                len,
+                max: MAX_TITLE_CHARS,
+            });
+        }
+        match text.char_indices().find(|(_, c)| c.is_control()) {
+            Some((offset, _)) => Err(Error::TitleControl { offset }),
+            None => Ok(Title(text.to_owned())),
+        }
+    }
+
+    /// Returns the title a key gets when none is given: its comment, cut to
+    /// [`MAX_TITLE_CHARS`] characters.
+    pub fn from_comment(key: &PublicKey) -> Title {
+        // A comment never holds control characters, so only its length needs care.
+        Title(key.comment().chars().take(MAX_TITLE_CHARS).collect())
+    }
+
+    /// Returns the title as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Title {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl FromStr for Title {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<Title, Error> {
+        Title::parse(text)
+    }
+}
+
+impl TryFrom<String> for Title {
+    type Error = Error;
+
+    fn try_from(text: String) -> Result<Title, Error> {
+        Title::parse(&text)
+    }
+}
+
+impl From<Title> for String {
+    fn from(title: Title) -> String {
+        title.0
+    }
+}
+
 /// A user's SSH public key that forge accepts.
 ///
 /// It can only be made by [`PublicKey::parse_authorized`] or [`PublicKey::from_stored`], so a
@@ -364,8 +458,8 @@ impl PublicKey {
     /// options before the key, DSA keys, certificates, types outside [`ACCEPTED_ALGORITHMS`],
     /// base64 that is not the canonical padded encoding, a blob of another type than its label,
     /// trailing or missing bytes in the blob, RSA outside [`MIN_RSA_BITS`]..=[`MAX_RSA_BITS`],
-    /// compressed EC points, and a comment over [`MAX_COMMENT_BYTES`] or with control
-    /// characters. The comment is everything after the key data, without surrounding blanks.
+    /// an even RSA modulus, compressed EC points or points off their curve, and a comment over
+    /// [`MAX_COMMENT_BYTES`] or with control characters. The comment is everything after the key data, without surrounding blanks.
     pub fn parse_authorized(input: &str) -> Result<PublicKey, Error> {
         if input.len() > MAX_INPUT_BYTES {
             return Err(Error::InputTooLarge {
@@ -514,7 +608,9 @@ impl fmt::Debug for PublicKey {
 ///
 /// The line is `command="<forge_shell> [--config <config>] key-<id>",restrict <algorithm>
 /// <base64>`, without the key's comment and without a trailing newline. `restrict` turns off
-/// forwarding, pty and `~/.ssh/rc`; the forced command receives the key id.
+/// forwarding, pty and `~/.ssh/rc`; the forced command receives the key id. A key that
+/// `expires` gets `,expiry-time="YYYYMMDDHHMMSSZ"` after `restrict`, so that sshd itself
+/// refuses it after that instant, even from a stale file.
 ///
 /// Precondition: `forge_shell` and `config` satisfy [`is_shell_safe_path`] and `id` is
 /// positive. Config validation guarantees this, so the function refuses nothing; debug builds
@@ -524,6 +620,7 @@ pub fn authorized_keys_line(
     config: Option<&Path>,
     id: KeyId,
     key: &PublicKey,
+    expires: Option<Timestamp>,
 ) -> String {
     debug_assert!(
         is_shell_safe_path(forge_shell),
@@ -541,7 +638,20 @@ pub fn authorized_keys_line(
         command.push_str(" --config ");
         command.push_str(&config.display().to_string());
     }
-    format!("command=\"{command} {id}\",restrict {}", key.to_openssh())
+    let expiry = expires
+        .map(|at| format!(",expiry-time=\"{}\"", at.to_openssh()))
+        .unwrap_or_default();
+    format!(
+        "command=\"{command} {id}\",restrict{expiry} {}",
+        key.to_openssh()
+    )
+}
+
+/// Returns whether a key that `expires` (`None`: never) no longer works at `now`.
+///
+/// A key stops working at the instant it expires, the same instant `expiry-time` names.
+pub fn is_expired(expires: Option<Timestamp>, now: Timestamp) -> bool {
+    expires.is_some_and(|expires| expires <= now)
 }
 
 /// Returns whether a path can go into a forced command without quoting.
@@ -651,6 +761,14 @@ fn check_key_data(algorithm: &'static str, key_data: &KeyData) -> Result<(), Err
                 max: MAX_RSA_BITS,
             });
         }
+        let modulus_odd = rsa
+            .n
+            .as_positive_bytes()
+            .and_then(<[u8]>::last)
+            .is_some_and(|low| low % 2 == 1);
+        if !modulus_odd {
+            return Err(Error::RsaModulus);
+        }
         let exponent = rsa.e.as_positive_bytes().unwrap_or_default();
         let odd = exponent.last().is_some_and(|low| low % 2 == 1);
         if !odd || bit_length(exponent) < 2 {
@@ -662,8 +780,21 @@ fn check_key_data(algorithm: &'static str, key_data: &KeyData) -> Result<(), Err
         .ecdsa()
         .map(|ecdsa| ecdsa.as_sec1_bytes())
         .or_else(|| key_data.sk_ecdsa_p256().map(|sk| sk.ec_point().as_bytes()));
-    if point.is_some_and(|point| point.first() != Some(&0x04)) {
+    let Some(point) = point else {
+        return Ok(());
+    };
+    if point.first() != Some(&0x04) {
         return Err(Error::CompressedPoint { algorithm });
+    }
+    // ssh-key checks only the length and tag of a point; the curve crates check the equation.
+    let on_curve = match point.len() {
+        65 => p256::PublicKey::from_sec1_bytes(point).is_ok(),
+        97 => p384::PublicKey::from_sec1_bytes(point).is_ok(),
+        133 => p521::PublicKey::from_sec1_bytes(point).is_ok(),
+        _ => false,
+    };
+    if !on_curve {
+        return Err(Error::PointNotOnCurve { algorithm });
     }
     Ok(())
 }
@@ -804,6 +935,140 @@ mod tests {
 
     fn line(algorithm: &str, blob: &[u8]) -> String {
         format!("{algorithm} {}", base64(blob))
+    }
+
+    /// Returns the blob of a key line with the last byte of its EC point (the low byte of y)
+    /// flipped, which takes the point off its curve. The point ends the blob, except in a
+    /// security key, where the application string follows it.
+    fn off_curve_blob(key: &str) -> Vec<u8> {
+        let mut blob = blob_of(key);
+        let end = if key.starts_with("sk-") {
+            let application = b"ssh:";
+            assert!(blob.ends_with(application));
+            blob.len() - application.len() - 4
+        } else {
+            blob.len()
+        };
+        blob[end - 1] ^= 1;
+        blob
+    }
+
+    /// Returns an ECDSA blob whose point is `0x04` and zeros: the point at infinity is not a
+    /// valid key, and (0, 0) is on none of the curves.
+    fn zero_point_blob(curve: &str, coordinate_bytes: usize) -> Vec<u8> {
+        let mut point = vec![0x04];
+        point.resize(1 + 2 * coordinate_bytes, 0);
+        let mut blob = ssh_string(format!("ecdsa-sha2-{curve}").as_bytes());
+        blob.extend(ssh_string(curve.as_bytes()));
+        blob.extend(ssh_string(&point));
+        blob
+    }
+
+    #[test]
+    fn points_off_their_curve_and_even_rsa_moduli_are_refused() {
+        let mut even_modulus = rsa_blob(2048, &[1, 0, 1]);
+        *even_modulus.last_mut().unwrap() &= 0xfe;
+        let invalid: Vec<(&str, &str, Vec<u8>)> = vec![
+            (
+                "p256 off curve",
+                "ecdsa-sha2-nistp256",
+                off_curve_blob(ECDSA256),
+            ),
+            (
+                "p384 off curve",
+                "ecdsa-sha2-nistp384",
+                off_curve_blob(ECDSA384),
+            ),
+            (
+                "p521 off curve",
+                "ecdsa-sha2-nistp521",
+                off_curve_blob(ECDSA521),
+            ),
+            (
+                "security key p256 off curve",
+                "sk-ecdsa-sha2-nistp256@openssh.com",
+                off_curve_blob(SK_ECDSA),
+            ),
+            (
+                "p256 zero point",
+                "ecdsa-sha2-nistp256",
+                zero_point_blob("nistp256", 32),
+            ),
+            (
+                "p384 zero point",
+                "ecdsa-sha2-nistp384",
+                zero_point_blob("nistp384", 48),
+            ),
+            (
+                "p521 zero point",
+                "ecdsa-sha2-nistp521",
+                zero_point_blob("nistp521", 66),
+            ),
+            ("even rsa modulus", "ssh-rsa", even_modulus),
+        ];
+        for (name, algorithm, blob) in &invalid {
+            for outcome in [
+                PublicKey::parse_authorized(&line(algorithm, blob)),
+                PublicKey::from_stored(algorithm, blob, ""),
+            ] {
+                match outcome {
+                    Ok(key) => panic!("{name}: accepted as {key:?}"),
+                    Err(err) => assert!(
+                        matches!(err, Error::PointNotOnCurve { .. } | Error::RsaModulus),
+                        "{name}: wrong error {err:?} ({err})"
+                    ),
+                }
+            }
+        }
+        assert_eq!(
+            PublicKey::parse_authorized(&line("ecdsa-sha2-nistp256", &off_curve_blob(ECDSA256)))
+                .unwrap_err()
+                .to_string(),
+            "the 'ecdsa-sha2-nistp256' key's point is not on its curve"
+        );
+    }
+
+    #[test]
+    fn titles_are_short_and_printable_and_default_to_the_comment() {
+        let hundred = "é".repeat(MAX_TITLE_CHARS);
+        for valid in ["", "laptop", "CI deploy key (2030)", hundred.as_str()] {
+            let title = Title::parse(valid).unwrap_or_else(|err| panic!("{valid:?}: {err}"));
+            assert_eq!(title.as_str(), valid);
+        }
+        let too_long = "x".repeat(MAX_TITLE_CHARS + 1);
+        type Check = fn(&Error) -> bool;
+        let invalid: [(&str, Check); 4] = [
+            (&too_long, |e| {
+                matches!(e, Error::TitleTooLong { len: 101, max: 100 })
+            }),
+            ("a\nb", |e| matches!(e, Error::TitleControl { offset: 1 })),
+            ("tab\there", |e| {
+                matches!(e, Error::TitleControl { offset: 3 })
+            }),
+            ("\u{1b}[31m", |e| {
+                matches!(e, Error::TitleControl { offset: 0 })
+            }),
+        ];
+        for (text, check) in invalid {
+            match Title::parse(text) {
+                Ok(title) => panic!("{text:?} accepted as {title:?}"),
+                Err(err) => assert!(check(&err), "{text:?}: wrong error {err:?}"),
+            }
+        }
+        assert!(serde_json::from_str::<Title>("\"a\\u0007\"").is_err());
+
+        let key = PublicKey::parse_authorized(ED25519).unwrap();
+        assert_eq!(Title::from_comment(&key).as_str(), "alice@laptop");
+        let long = format!(
+            "{} {}",
+            &ED25519[..ED25519.rfind(' ').unwrap()],
+            "c".repeat(300)
+        );
+        let key = PublicKey::parse_authorized(&long).unwrap();
+        assert_eq!(
+            Title::from_comment(&key).as_str(),
+            "c".repeat(MAX_TITLE_CHARS)
+        );
     }
 
     #[test]
@@ -1394,8 +1659,24 @@ mod tests {
         let Some(rest) = line.strip_prefix("command=\"") else {
             return false;
         };
-        let Some((command, key)) = rest.split_once("\",restrict ") else {
+        let Some((command, rest)) = rest.split_once("\",restrict") else {
             return false;
+        };
+        let key = match rest.strip_prefix(",expiry-time=\"") {
+            Some(expiry) => match expiry.split_once("\" ") {
+                Some((time, key))
+                    if time.len() == 15
+                        && time.ends_with('Z')
+                        && time[..14].bytes().all(|byte| byte.is_ascii_digit()) =>
+                {
+                    key
+                }
+                _ => return false,
+            },
+            None => match rest.strip_prefix(' ') {
+                Some(key) => key,
+                None => return false,
+            },
         };
         let words: Vec<&str> = command.split(' ').collect();
         let (shell, config, arg) = match words.as_slice() {
@@ -1440,7 +1721,7 @@ mod tests {
             ),
         ];
         for (config, id, expected) in rows {
-            let line = authorized_keys_line(shell, config, KeyId::new(id), &key);
+            let line = authorized_keys_line(shell, config, KeyId::new(id), &key, None);
             assert_eq!(line, expected);
             assert!(is_well_formed_line(&line), "{line}");
             assert!(!line.contains("alice@laptop"));
@@ -1448,9 +1729,25 @@ mod tests {
         }
         for input in [ECDSA521, RSA2048, SK_ECDSA] {
             let key = PublicKey::parse_authorized(input).unwrap();
-            let line = authorized_keys_line(shell, None, KeyId::new(i64::MAX), &key);
+            let line = authorized_keys_line(shell, None, KeyId::new(i64::MAX), &key, None);
             assert!(is_well_formed_line(&line), "{line}");
         }
+    }
+
+    #[test]
+    fn keys_that_expire_carry_openssh_expiry_time() {
+        let key = PublicKey::parse_authorized(ED25519).unwrap();
+        let shell = Path::new("/usr/bin/forge-shell");
+        let expires = Timestamp::parse("2030-01-31T12:34:56Z").unwrap();
+        let line = authorized_keys_line(shell, None, KeyId::new(3), &key, Some(expires));
+        assert_eq!(
+            line,
+            format!(
+                "command=\"/usr/bin/forge-shell key-3\",restrict,expiry-time=\"20300131123456Z\" ssh-ed25519 {}",
+                base64_of(ED25519)
+            )
+        );
+        assert!(is_well_formed_line(&line), "{line}");
     }
 
     #[test]

@@ -21,5 +21,6 @@ pub mod repo_name;
 pub mod shell;
 pub mod ssh_command;
 pub mod store;
+pub mod timestamp;
 pub mod user_name;
 pub mod wire;

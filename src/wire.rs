@@ -11,9 +11,10 @@
 //! <- {"v":1,"answer":"granted","user":"alice","repo":"acme/widgets","path":"/var/lib/forge/repos/acme/widgets.git","session":"18a3f0c2d4e5f601"}
 //! ```
 
-use crate::keys::{Fingerprint, KeyId};
+use crate::keys::{Fingerprint, KeyId, Title};
 use crate::policy::{Access, ObjectId, RefName, RefUpdate, UpdateKind};
 use crate::repo_name::RepoName;
+use crate::timestamp::Timestamp;
 use crate::user_name::UserName;
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, Write};
@@ -105,17 +106,28 @@ pub enum Request {
         /// The user to remove.
         user: UserName,
     },
-    /// Add a public key to a user. `{"v":1,"op":"key_add","user":"alice","key":"ssh-ed25519 AAAA… alice@laptop"}`
+    /// Add a public key to a user.
+    /// `{"v":1,"op":"key_add","user":"alice","key":"ssh-ed25519 AAAA… alice@laptop","title":"laptop","expires":"2030-01-31T00:00:00Z"}`
     KeyAdd {
         /// The key's owner.
         user: UserName,
         /// The public key as found in a `.pub` file.
         key: String,
+        /// A name for the key; absent: the key's comment.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        title: Option<Title>,
+        /// When the key stops working; absent: never. Must be in the future.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expires: Option<Timestamp>,
     },
-    /// List keys, of one user or all. `{"v":1,"op":"key_list","user":"alice"}`
+    /// List keys, of one user or all, optionally only those unused since an instant.
+    /// `{"v":1,"op":"key_list","user":"alice","unused_since":"2030-01-01T00:00:00Z"}`
     KeyList {
         /// Only this user's keys.
         user: Option<UserName>,
+        /// Only keys last used before this, or never used and added before it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        unused_since: Option<Timestamp>,
     },
     /// Remove a key. `{"v":1,"op":"key_remove","fingerprint":"SHA256:…"}`
     KeyRemove {
@@ -360,7 +372,7 @@ pub enum Response {
         /// Each user.
         users: Vec<UserInfo>,
     },
-    /// Keys. `{"v":1,"answer":"keys","keys":[{"id":17,"user":"alice","algorithm":"ssh-ed25519","fingerprint":"SHA256:…","comment":"alice@laptop","created":"…"}]}`
+    /// Keys. `{"v":1,"answer":"keys","keys":[{"id":17,"user":"alice","algorithm":"ssh-ed25519","fingerprint":"SHA256:…","comment":"alice@laptop","title":"alice@laptop","created":"…","expires":null,"last_used":"…"}]}`
     Keys {
         /// Each key.
         keys: Vec<KeyInfo>,
@@ -512,8 +524,17 @@ pub struct KeyInfo {
     pub fingerprint: Fingerprint,
     /// The comment given with the key.
     pub comment: String,
+    /// The key's title (its comment, cut short, unless one was given).
+    #[serde(default)]
+    pub title: String,
     /// When the key was added (RFC 3339, UTC).
     pub created: String,
+    /// When the key stops working (RFC 3339, UTC); `null` for never.
+    #[serde(default)]
+    pub expires: Option<Timestamp>,
+    /// When the key was last used to log in, to the minute (RFC 3339, UTC); `null` for never.
+    #[serde(default)]
+    pub last_used: Option<Timestamp>,
 }
 
 /// A repository, as listed.
@@ -688,6 +709,45 @@ mod tests {
         assert!(text.contains("\"v\":1"), "{text}");
         assert_eq!(round_trip(&request), request);
         assert_eq!(round_trip(&Request::Status), Request::Status);
+    }
+
+    #[test]
+    fn key_add_and_key_list_from_older_clients_still_parse() {
+        let request: Request =
+            parse_message(br#"{"v":1,"op":"key_add","user":"alice","key":"ssh-ed25519 AAAA"}"#)
+                .unwrap();
+        assert!(matches!(
+            request,
+            Request::KeyAdd {
+                title: None,
+                expires: None,
+                ..
+            }
+        ));
+        let request: Request = parse_message(br#"{"v":1,"op":"key_list","user":null}"#).unwrap();
+        assert!(matches!(
+            request,
+            Request::KeyList {
+                unused_since: None,
+                ..
+            }
+        ));
+        let with_both = Request::KeyAdd {
+            user: UserName::parse("alice").unwrap(),
+            key: "ssh-ed25519 AAAA".into(),
+            title: Some(Title::parse("laptop").unwrap()),
+            expires: Some(Timestamp::parse("2030-01-31").unwrap()),
+        };
+        assert_eq!(round_trip(&with_both), with_both);
+        for bad in [
+            &br#"{"v":1,"op":"key_add","user":"a","key":"k","expires":"soon"}"#[..],
+            br#"{"v":1,"op":"key_add","user":"a","key":"k","title":"a\u001bb"}"#,
+        ] {
+            assert!(matches!(
+                parse_message::<Request>(bad),
+                Err(Error::Malformed(_))
+            ));
+        }
     }
 
     #[test]

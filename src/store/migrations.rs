@@ -101,6 +101,13 @@ const MIGRATIONS: &[&str] = &[
         source TEXT NOT NULL
     );
     ",
+    // 3: the key lifecycle: a title to tell keys apart, an expiry and the time of last use
+    // (unix seconds; NULL means never).
+    "
+    ALTER TABLE keys ADD COLUMN title TEXT NOT NULL DEFAULT '';
+    ALTER TABLE keys ADD COLUMN expires_at INTEGER;
+    ALTER TABLE keys ADD COLUMN last_used_at INTEGER;
+    ",
 ];
 
 /// Returns the schema version this build creates.

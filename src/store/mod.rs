@@ -13,6 +13,7 @@ pub(crate) mod repos;
 mod users;
 
 pub use audit::{Counts, PendingUpdate, Pusher};
+pub use keys::{KeyUse, LAST_USE_GRANULARITY_SECONDS};
 pub use policy::{RepoFacts, StoredPolicy};
 
 use rusqlite::{Connection, ErrorCode, OpenFlags};

@@ -253,7 +253,8 @@ impl Store {
                     });
                 }
                 None => {
-                    super::keys::insert_key(&transaction, user, key)?;
+                    let title = crate::keys::Title::from_comment(key);
+                    super::keys::insert_key(&transaction, user, key, &title, None)?;
                 }
             }
         }

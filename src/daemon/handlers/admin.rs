@@ -3,9 +3,10 @@
 
 use super::{Daemon, Failure, Handled};
 use crate::daemon::disk;
-use crate::keys::{self, Fingerprint, PublicKey};
+use crate::keys::{self, Fingerprint, PublicKey, Title};
 use crate::policy::Access;
 use crate::repo_name::RepoName;
+use crate::timestamp::Timestamp;
 use crate::user_name::UserName;
 use crate::wire::{Response, StatusInfo};
 
@@ -31,22 +32,45 @@ pub(super) fn user_remove(daemon: &Daemon, user: UserName) -> Handled {
     Ok(Response::Done)
 }
 
-pub(super) fn key_add(daemon: &Daemon, user: UserName, text: &str) -> Handled {
-    let key = PublicKey::parse_authorized(text)
-        .map_err(|e| Failure::refused(format!("cannot add key for '{user}': {e}")))?;
-    let info = daemon.store.add_key(&user, &key).map_err(|e| match e {
-        crate::store::Error::AlreadyExists { what } => Failure::refused(format!(
-            "cannot add key for '{user}': {what}; remove it first"
-        )),
-        other => other.into(),
-    })?;
-    tracing::info!(user = %user, key = %info.id, fingerprint = %info.fingerprint, "key added");
+/// `key_add`: a key, its title (the comment when none is given) and an expiry that must still
+/// be ahead.
+pub(super) fn key_add(
+    daemon: &Daemon,
+    user: UserName,
+    text: &str,
+    title: Option<Title>,
+    expires: Option<Timestamp>,
+) -> Handled {
+    let refused = |why: String| Failure::refused(format!("cannot add key for '{user}': {why}"));
+    let key = PublicKey::parse_authorized(text).map_err(|e| refused(e.to_string()))?;
+    if let Some(expires) = expires
+        && keys::is_expired(Some(expires), Timestamp::now())
+    {
+        return Err(refused(format!(
+            "expiry {expires} is already past; give a later date"
+        )));
+    }
+    let title = title.unwrap_or_else(|| Title::from_comment(&key));
+    let info = daemon
+        .store
+        .add_key(&user, &key, &title, expires)
+        .map_err(|e| match e {
+            crate::store::Error::AlreadyExists { what } => {
+                refused(format!("{what}; remove it first"))
+            }
+            other => other.into(),
+        })?;
+    tracing::info!(user = %user, key = %info.id, fingerprint = %info.fingerprint, expires = ?info.expires.map(|at| at.to_string()), "key added");
     Ok(Response::Keys { keys: vec![info] })
 }
 
-pub(super) fn key_list(daemon: &Daemon, user: Option<UserName>) -> Handled {
+pub(super) fn key_list(
+    daemon: &Daemon,
+    user: Option<UserName>,
+    unused_since: Option<Timestamp>,
+) -> Handled {
     Ok(Response::Keys {
-        keys: daemon.store.list_keys(user.as_ref())?,
+        keys: daemon.store.list_keys(user.as_ref(), unused_since)?,
     })
 }
 
@@ -160,18 +184,21 @@ pub(super) fn status(daemon: &Daemon) -> Handled {
     }))
 }
 
+/// `authorized_keys`: a line for every key that has not expired; a key that will expire
+/// carries `expiry-time`, so a file left stale still stops it.
 pub(super) fn authorized_keys(daemon: &Daemon) -> Handled {
     let config = &daemon.config;
     let lines = daemon
         .store
-        .all_keys()?
+        .all_keys(Timestamp::now())?
         .into_iter()
-        .map(|(id, key)| {
+        .map(|(id, key, expires)| {
             keys::authorized_keys_line(
                 &config.forge_shell,
                 config.path_for_forced_command(),
                 id,
                 &key,
+                expires,
             )
         })
         .collect();

@@ -133,8 +133,13 @@ pub(super) fn handle(daemon: &Daemon, caller: &Caller, request: Request, id: &st
         Request::UserAdd { user } => admin::user_add(daemon, user),
         Request::UserList => admin::user_list(daemon),
         Request::UserRemove { user } => admin::user_remove(daemon, user),
-        Request::KeyAdd { user, key } => admin::key_add(daemon, user, &key),
-        Request::KeyList { user } => admin::key_list(daemon, user),
+        Request::KeyAdd {
+            user,
+            key,
+            title,
+            expires,
+        } => admin::key_add(daemon, user, &key, title, expires),
+        Request::KeyList { user, unused_since } => admin::key_list(daemon, user, unused_since),
         Request::KeyRemove { fingerprint } => admin::key_remove(daemon, fingerprint),
         Request::RepoCreate {
             repo,

@@ -222,7 +222,7 @@ pub(super) fn import(
     }
     let known: Vec<String> = daemon
         .store
-        .list_keys(None)?
+        .list_keys(None, None)?
         .into_iter()
         .map(|k| k.fingerprint.to_string())
         .collect();

@@ -5,15 +5,31 @@ use super::{Daemon, Failure, Handled, create_from_pattern, state_of};
 use crate::keys::{self, KeyId, PublicKey};
 use crate::policy::{Access, Need, Op, RepoState};
 use crate::repo_name::RepoName;
+use crate::timestamp::Timestamp;
 use crate::user_name::UserName;
 use crate::wire::{ReachableRepo, Response};
 
-/// Returns the owner of `key`, or a denial that says nothing about why.
+/// Returns the owner of `key`, or a denial that says nothing about why (an unknown, removed
+/// or expired key).
+///
+/// A key that passes was just used to log in (sshd verified its signature before running
+/// forge-shell), so its use is recorded, at most once a minute; a failure to record is logged
+/// and does not fail the request.
 pub(super) fn owner(daemon: &Daemon, key: KeyId) -> Result<UserName, Failure> {
-    daemon.store.key_owner(key)?.ok_or_else(|| {
+    let Some(found) = daemon.store.key_use(key)? else {
         tracing::warn!(key = %key, "unknown or removed key; denied");
-        Failure::denied()
-    })
+        return Err(Failure::denied());
+    };
+    let now = Timestamp::now();
+    if keys::is_expired(found.expires, now) {
+        let expired = found.expires.map(|at| at.to_string()).unwrap_or_default();
+        tracing::warn!(user = %found.user, key = %key, expired = %expired, "expired key; denied");
+        return Err(Failure::denied());
+    }
+    if let Err(error) = daemon.store.record_key_use(key, now) {
+        tracing::warn!(key = %key, error = %format!("{:#}", anyhow::Error::new(error)), "cannot record the key's use; going on");
+    }
+    Ok(found.user)
 }
 
 /// `check`: grant the access, with the repository's folder and a fresh session id, or deny.
@@ -123,7 +139,8 @@ pub(super) fn info(daemon: &Daemon, key: KeyId) -> Handled {
 }
 
 /// `key_lookup`: the one `authorized_keys` line for a key sshd was shown, found by its
-/// fingerprint (an index, not a scan); no line for another account or an unknown key.
+/// fingerprint (an index, not a scan); no line for another account, an unknown key or an
+/// expired one. Use is not recorded here: sshd asks before it has checked the signature.
 pub(super) fn key_lookup(daemon: &Daemon, login: &str, key_type: &str, key: &str) -> Handled {
     if login != daemon.config.git_user {
         return Ok(Response::AuthorizedKeys { lines: Vec::new() });
@@ -133,14 +150,20 @@ pub(super) fn key_lookup(daemon: &Daemon, login: &str, key_type: &str, key: &str
         return Ok(Response::AuthorizedKeys { lines: Vec::new() });
     };
     let fingerprint = presented.fingerprint();
-    let lines = match daemon.store.key_id_by_fingerprint(&fingerprint)? {
-        Some(id) => {
+    let lines = match daemon.store.key_by_fingerprint(&fingerprint)? {
+        Some((id, expires)) if keys::is_expired(expires, Timestamp::now()) => {
+            let expired = expires.map(|at| at.to_string()).unwrap_or_default();
+            tracing::info!(key = %id, %fingerprint, expired = %expired, "expired key; no line");
+            Vec::new()
+        }
+        Some((id, expires)) => {
             tracing::info!(key = %id, %fingerprint, "key known; forced command given");
             vec![keys::authorized_keys_line(
                 &daemon.config.forge_shell,
                 daemon.config.path_for_forced_command(),
                 id,
                 &presented,
+                expires,
             )]
         }
         None => {
