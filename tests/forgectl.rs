@@ -429,3 +429,131 @@ fn policy_export_then_apply_changes_nothing_and_dry_runs_change_nothing() {
         "a refused file changes nothing"
     );
 }
+
+#[test]
+fn keys_get_a_title_and_an_expiry_and_list_shows_them() {
+    let env = running();
+    env.forgectl_ok(["user", "add", "alice"]);
+    let laptop = format!("{}.pub", env.make_key("laptop").display());
+    let desk = format!("{}.pub", env.make_key("desk").display());
+    forgectl(&env)
+        .args(["key", "add", "alice", &laptop, "--title", "work laptop"])
+        .args(["--expires", "2100-01-31"])
+        .assert()
+        .success()
+        .stdout(predicates::str::ends_with(
+            "to 'alice' as key-1, expires 2100-01-31T00:00:00Z\n",
+        ));
+    env.forgectl_ok([
+        "key",
+        "add",
+        "alice",
+        &desk,
+        "--expires",
+        "2100-01-31T12:00:00+02:00",
+    ]);
+
+    let listed = env.forgectl_ok(["key", "list", "--json"]);
+    let keys: serde_json::Value = serde_json::from_str(&listed.stdout).unwrap();
+    assert_eq!(keys[0]["title"], "work laptop");
+    assert_eq!(keys[0]["expires"], "2100-01-31T00:00:00Z");
+    assert_eq!(keys[0]["last_used"], serde_json::Value::Null);
+    assert_eq!(keys[1]["title"], "desk", "no title given: the comment");
+    assert_eq!(keys[1]["expires"], "2100-01-31T10:00:00Z");
+
+    let table = env.forgectl_ok(["key", "list", "alice"]).stdout;
+    let lines: Vec<&str> = table.lines().collect();
+    let header: Vec<&str> = lines[0].split_whitespace().collect();
+    assert_eq!(
+        header,
+        [
+            "USER",
+            "ID",
+            "TYPE",
+            "FINGERPRINT",
+            "TITLE",
+            "CREATED",
+            "LAST-USED",
+            "EXPIRES"
+        ]
+    );
+    assert_eq!(lines.len(), 3, "{table}");
+    assert!(
+        lines[1].starts_with("alice  key-1  ssh-ed25519  SHA256:"),
+        "{table}"
+    );
+    assert!(lines[1].contains("  work laptop  "), "{table}");
+    assert!(
+        lines[1].ends_with("  never      2100-01-31T00:00:00Z"),
+        "{table}"
+    );
+
+    // Keys never used count as unused since any date after they were added.
+    let unused = |date: &str| {
+        let listed = env.forgectl_ok(["key", "list", "--unused-since", date, "--json"]);
+        let keys: serde_json::Value = serde_json::from_str(&listed.stdout).unwrap();
+        keys.as_array().unwrap().len()
+    };
+    assert_eq!(unused("2000-01-01"), 0);
+    assert_eq!(unused("2099-01-01T00:00:00Z"), 2);
+
+    // A key that expires carries OpenSSH's own expiry in authorized_keys.
+    let file = env.path("authorized_keys");
+    env.forgectl_ok(["keys", "sync", "--file", file.to_str().unwrap()]);
+    let written = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        written.contains("\",restrict,expiry-time=\"21000131000000Z\" ssh-ed25519 AAAA"),
+        "{written}"
+    );
+    assert!(!written.contains("work laptop") && !written.contains(" laptop\n"));
+}
+
+#[test]
+fn past_or_unreadable_expiries_and_bad_titles_are_refused_and_add_nothing() {
+    let env = running();
+    env.forgectl_ok(["user", "add", "alice"]);
+    let public = format!("{}.pub", env.make_key("alice").display());
+    forgectl(&env)
+        .args(["key", "add", "alice", &public, "--expires", "2001-02-03"])
+        .assert()
+        .code(1)
+        .stderr(
+            "forgectl: cannot add key for 'alice': expiry 2001-02-03T00:00:00Z is already past; \
+             give a later date\n",
+        );
+    let long_title = "t".repeat(101);
+    for (flag, value, why) in [
+        (
+            "--expires",
+            "tomorrow",
+            "is not a date (YYYY-MM-DD) or an RFC 3339 time",
+        ),
+        ("--expires", "2030-02-30", "is not a date"),
+        ("--expires", "2030-01-31T00:00:00", "is not a date"),
+        ("--expires", "1969-12-31", "outside the years 1970 to 9999"),
+        (
+            "--title",
+            long_title.as_str(),
+            "key title is 101 characters, more than the 100 allowed",
+        ),
+        (
+            "--title",
+            "a\u{1b}[31mred",
+            "key title contains a control character at byte 1",
+        ),
+    ] {
+        let outcome = forgectl(&env)
+            .args(["key", "add", "alice", &public, flag, value])
+            .assert()
+            .code(1);
+        let stderr = String::from_utf8_lossy(&outcome.get_output().stderr).into_owned();
+        let first = stderr.lines().next().unwrap_or_default();
+        assert!(first.contains(why), "{flag} {value:?}: {stderr}");
+    }
+    forgectl(&env)
+        .args(["key", "list", "--unused-since", "last week"])
+        .assert()
+        .code(1);
+    let listed = env.forgectl_ok(["key", "list", "--json"]);
+    assert_eq!(listed.stdout.trim(), "[]", "nothing was added");
+}
