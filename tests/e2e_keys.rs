@@ -4,6 +4,7 @@
 mod common;
 
 use common::TestEnv;
+use forge::timestamp::Timestamp;
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 
@@ -113,4 +114,121 @@ fn forge_keys_prints_one_line_for_a_known_key_and_nothing_otherwise() {
         down.stderr.starts_with("forge-keys: cannot reach forged"),
         "{down}"
     );
+}
+
+/// Returns `key list USER --json` as JSON.
+fn listed_keys(env: &TestEnv, user: &str) -> serde_json::Value {
+    let listed = env.forgectl_ok(["key", "list", user, "--json"]);
+    serde_json::from_str(&listed.stdout).unwrap()
+}
+
+#[test]
+fn an_expired_key_is_refused_at_the_next_login_and_use_is_recorded() {
+    if !nix::unistd::Uid::effective().is_root() {
+        eprintln!("needs root: sshd runs an AuthorizedKeysCommand only as root; CI runs as root");
+        return;
+    }
+    let command = RootOwnedCopy::of_forge_keys();
+    let mut env = TestEnv::new();
+    env.start_forged();
+    env.start_sshd_with_keys_command(&command.0.join("forge-keys"));
+    let key = env.make_key("alice");
+    env.forgectl_ok(["user", "add", "alice"]);
+
+    // Seconds ahead: enough for one login on a busy machine, short enough to wait out.
+    let expires = Timestamp::from_unix(Timestamp::now().unix() + 8).unwrap();
+    let public = format!("{}.pub", key.display());
+    env.forgectl_ok([
+        "key",
+        "add",
+        "alice",
+        &public,
+        "--expires",
+        &expires.to_string(),
+    ]);
+    assert_eq!(
+        listed_keys(&env, "alice")[0]["last_used"],
+        serde_json::Value::Null
+    );
+
+    let alice = env.as_user("alice");
+    assert_eq!(
+        alice.ssh(Some("whoami")).render(),
+        "alice\n[exit 0]",
+        "{}",
+        env.logs()
+    );
+    let keys = listed_keys(&env, "alice");
+    let last_used = keys[0]["last_used"]
+        .as_str()
+        .expect("a login records the use");
+    let last_used = Timestamp::parse(last_used).unwrap();
+    assert!(last_used < expires, "{keys}");
+
+    // Waiting out the expiry is the behaviour under test, not a timing assertion.
+    while Timestamp::now() <= expires {
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    let refused = alice.ssh(Some("whoami"));
+    assert_eq!(refused.code, Some(255), "ssh itself refuses: {refused}");
+    assert!(refused.stderr.contains("Permission denied"), "{refused}");
+    assert!(
+        std::fs::read_to_string(env.path("forged.log"))
+            .unwrap_or_default()
+            .contains("expired key; no line"),
+        "{}",
+        env.logs()
+    );
+}
+
+#[test]
+fn a_key_file_with_smuggled_options_or_a_second_key_is_refused_at_key_add() {
+    let mut env = TestEnv::new();
+    env.start_forged();
+    env.forgectl_ok(["user", "add", "mallory"]);
+    let key = env.make_key("mallory");
+    let public = std::fs::read_to_string(format!("{}.pub", key.display())).unwrap();
+    let other =
+        std::fs::read_to_string(format!("{}.pub", env.make_key("extra").display())).unwrap();
+    let rows = [
+        (
+            format!("command=\"/bin/sh\" {public}"),
+            "key options such as 'command=' are not accepted; give the bare public key",
+        ),
+        (
+            format!("restrict,from=\"*\" {public}"),
+            "key options such as 'command=' are not accepted; give the bare public key",
+        ),
+        (
+            format!("{public}{other}"),
+            "found keys on lines 1 and 2 where one was expected; add keys one at a time",
+        ),
+        (
+            format!("{public}command=\"/bin/sh\" {other}"),
+            "found keys on lines 1 and 2 where one was expected; add keys one at a time",
+        ),
+    ];
+    for (text, why) in rows {
+        let file = env.path("smuggled.pub");
+        std::fs::write(&file, &text).unwrap();
+        let outcome = env.forgectl(["key", "add", "mallory", file.to_str().unwrap()]);
+        assert_eq!(
+            outcome.render(),
+            format!("forgectl: cannot add key for 'mallory': {why}\n[exit 1]"),
+            "{text:?}"
+        );
+    }
+    assert_eq!(
+        listed_keys(&env, "mallory"),
+        serde_json::json!([]),
+        "nothing added"
+    );
+
+    if nix::unistd::Uid::effective().is_root() {
+        let command = RootOwnedCopy::of_forge_keys();
+        env.start_sshd_with_keys_command(&command.0.join("forge-keys"));
+        let refused = env.as_user("mallory").ssh(Some("whoami"));
+        assert_eq!(refused.code, Some(255), "{refused}");
+        assert!(refused.stderr.contains("Permission denied"), "{refused}");
+    }
 }
