@@ -10,7 +10,7 @@ use crate::client::{self, Client};
 use crate::config::Config;
 use crate::exit::Code;
 use crate::git;
-use crate::keys::KeyId;
+use crate::identity::Identity;
 use crate::policy::Access;
 use crate::repo_name::RepoName;
 use crate::ssh_command::{self, SshCommand, UserCommand};
@@ -38,8 +38,10 @@ pub enum Error {
         /// forged's line.
         message: String,
     },
-    /// The key is not registered, or was removed.
-    #[error("this key is not registered with forge (or was removed); ask an admin to add it")]
+    /// The key is not registered, or was removed; or the certificate's CA or user was removed.
+    #[error(
+        "this key or certificate is not registered with forge (or was removed); ask an admin to add it"
+    )]
     UnknownKey,
     /// forged could not be asked.
     #[error("asking forged failed")]
@@ -94,18 +96,18 @@ pub struct Invocation {
     pub git_protocol: Option<OsString>,
 }
 
-/// Serves one SSH session for the owner of `key`: runs git (and does not return) or answers a
-/// user command on `out`.
+/// Serves one SSH session for the user behind `identity` (a key or a certificate): runs git
+/// (and does not return) or answers a user command on `out`.
 pub fn run(
     config: &Config,
-    key: KeyId,
+    identity: Identity,
     invocation: Invocation,
     out: &mut impl Write,
 ) -> Result<Code, Error> {
     let client = Client::new(&config.socket, client::SHIM_TIMEOUT);
     let Some(original) = invocation.original_command.as_deref() else {
         let user = client
-            .whoami(key)
+            .whoami(&identity)
             .map_err(Error::Service)?
             .ok_or(Error::UnknownKey)?;
         // An interactive login: greet, and say what does work. Exit 1: no shell is offered.
@@ -121,12 +123,12 @@ pub fn run(
         SshCommand::Git { service, repo } => {
             let access = service.required_access();
             let grant = client
-                .check(key, &repo, access)
+                .check(&identity, &repo, access)
                 .map_err(Error::Service)?
                 .ok_or(Error::Denied { repo, access })?;
             let session = git::Session {
                 user: grant.user.to_string(),
-                key,
+                identity,
                 repo: grant.repo.to_string(),
                 session: grant.session,
                 config: config.path_for_forced_command().map(ToOwned::to_owned),
@@ -141,7 +143,7 @@ pub fn run(
         }
         SshCommand::User(UserCommand::Whoami) => {
             let user = client
-                .whoami(key)
+                .whoami(&identity)
                 .map_err(Error::Service)?
                 .ok_or(Error::UnknownKey)?;
             writeln!(out, "{user}").map_err(Error::Write)?;
@@ -149,7 +151,7 @@ pub fn run(
         }
         SshCommand::User(UserCommand::Info) => {
             let (user, repos) = client
-                .info(key)
+                .info(&identity)
                 .map_err(Error::Service)?
                 .ok_or(Error::UnknownKey)?;
             let mut text = format!(
@@ -182,7 +184,7 @@ pub fn run(
             ask_refusable(
                 &client,
                 &Request::Create {
-                    key,
+                    identity,
                     repo: repo.clone(),
                 },
             )?;
@@ -190,8 +192,14 @@ pub fn run(
             Ok(Code::Success)
         }
         SshCommand::Perms { repo, change } => {
-            let Response::Roles { roles, .. } =
-                ask_refusable(&client, &Request::Perms { key, repo, change })?
+            let Response::Roles { roles, .. } = ask_refusable(
+                &client,
+                &Request::Perms {
+                    identity,
+                    repo,
+                    change,
+                },
+            )?
             else {
                 return Err(Error::Service(client::Error::Unexpected { op: "perms" }));
             };

@@ -56,13 +56,22 @@ pub(super) fn owner_of(
         .optional()?)
 }
 
-/// Adds `key` to `user` (who must exist) and returns the new key's id.
+/// Adds `key` to `user` (who must exist) and returns the new key's id; a key registered as a
+/// user CA is refused.
 pub(super) fn insert_key(
     transaction: &Transaction<'_>,
     user: &UserName,
     key: &PublicKey,
 ) -> Result<i64, Error> {
     let user_id = super::repos::user_id(transaction, user)?;
+    if let Some(ca) = super::cas::ca_with_fingerprint(transaction, &key.fingerprint())? {
+        return Err(Error::AlreadyExists {
+            what: format!(
+                "key {} (it is registered as user CA '{ca}')",
+                key.fingerprint()
+            ),
+        });
+    }
     transaction.execute(
         "INSERT INTO keys (user_id, algorithm, blob, fingerprint, comment, created_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",

@@ -1,17 +1,48 @@
-//! Questions `forge-shell` asks: may this key have this access (creating the repository from a
-//! pattern on the way, as gitolite does), who owns it, what can they reach.
+//! Questions `forge-shell` asks: may this identity (a key or a certificate) have this access
+//! (creating the repository from a pattern on the way, as gitolite does), who is behind it,
+//! what can they reach.
 
 use super::{Daemon, Failure, Handled, create_from_pattern, state_of};
-use crate::keys::{self, KeyId, PublicKey};
+use crate::identity::Identity;
+use crate::keys::{self, PublicKey};
 use crate::policy::{Access, Need, Op, RepoState};
 use crate::repo_name::RepoName;
 use crate::user_name::UserName;
 use crate::wire::{ReachableRepo, Response};
 
-/// Returns the owner of `key`, or a denial that says nothing about why.
-pub(super) fn owner(daemon: &Daemon, key: KeyId) -> Result<UserName, Failure> {
-    daemon.store.key_owner(key)?.ok_or_else(|| {
-        tracing::warn!(key = %key, "unknown or removed key; denied");
+/// The user behind an identity, resolved now.
+pub(super) struct Owner {
+    /// The user.
+    pub(super) user: UserName,
+    /// For a certificate, the name of the CA that signed it; logs name it, since audit
+    /// records have no key to point at.
+    pub(super) ca: Option<String>,
+}
+
+impl Owner {
+    /// Returns the CA's name for a log field, empty for a key.
+    pub(super) fn ca(&self) -> &str {
+        self.ca.as_deref().unwrap_or("")
+    }
+}
+
+/// Returns the user behind `identity`, or a denial that says nothing about why: the owner of
+/// a key, or the user of a certificate while both it and the CA that signed it are registered.
+pub(super) fn owner(daemon: &Daemon, identity: &Identity) -> Result<Owner, Failure> {
+    let found = match identity {
+        Identity::Key(key) => daemon
+            .store
+            .key_owner(*key)?
+            .map(|user| Owner { user, ca: None }),
+        Identity::Certificate { ca, user } => {
+            daemon.store.certificate_ca(*ca, user)?.map(|name| Owner {
+                user: user.clone(),
+                ca: Some(name.to_string()),
+            })
+        }
+    };
+    found.ok_or_else(|| {
+        tracing::warn!(key = %identity, "unknown or removed key, CA or user; denied");
         Failure::denied()
     })
 }
@@ -19,8 +50,14 @@ pub(super) fn owner(daemon: &Daemon, key: KeyId) -> Result<UserName, Failure> {
 /// `check`: grant the access, with the repository's folder and a fresh session id, or deny.
 /// A denied repository and a missing one get the same answer. A missing repository the user
 /// may create from a pattern is created first, by a clone as by a push.
-pub(super) fn check(daemon: &Daemon, key: KeyId, repo: RepoName, access: Access) -> Handled {
-    let user = owner(daemon, key)?;
+pub(super) fn check(
+    daemon: &Daemon,
+    identity: Identity,
+    repo: RepoName,
+    access: Access,
+) -> Handled {
+    let owner = owner(daemon, &identity)?;
+    let (user, key, ca) = (&owner.user, &identity, owner.ca());
     let need = Need::of(if access >= Access::Write {
         Op::Write
     } else {
@@ -43,16 +80,16 @@ pub(super) fn check(daemon: &Daemon, key: KeyId, repo: RepoName, access: Access)
             Some(user.as_str()),
         );
         if !create.allowed {
-            tracing::info!(user = %user, key = %key, repo = %repo, %need, "no such repository; denied");
+            tracing::info!(user = %user, key = %key, ca, repo = %repo, %need, "no such repository; denied");
             return Err(Failure::denied());
         }
-        facts = Some(create_from_pattern(daemon, &repo, &user)?);
+        facts = Some(create_from_pattern(daemon, &repo, user)?);
     }
     let facts = facts.expect("the repository exists or was just created");
     let state = state_of(&repo, &facts);
     let verdict = policy.access(&state, user.as_str(), need, None, Some(user.as_str()));
     if !verdict.allowed {
-        tracing::info!(user = %user, key = %key, repo = %repo, %need, rule = %verdict.reason(), "access denied");
+        tracing::info!(user = %user, key = %key, ca, repo = %repo, %need, rule = %verdict.reason(), "access denied");
         return Err(Failure::denied());
     }
     let path = repo.to_path(&daemon.config.repos);
@@ -63,25 +100,25 @@ pub(super) fn check(daemon: &Daemon, key: KeyId, repo: RepoName, access: Access)
         )));
     }
     let session = daemon.ids.next();
-    tracing::info!(user = %user, key = %key, repo = %repo, %need, rule = %verdict.reason(), session = %session, "access granted");
+    tracing::info!(user = %user, key = %key, ca, repo = %repo, %need, rule = %verdict.reason(), session = %session, "access granted");
     Ok(Response::Granted {
-        user,
+        user: owner.user,
         repo,
         path,
         session,
     })
 }
 
-/// `whoami`: the owner of a key.
-pub(super) fn whoami(daemon: &Daemon, key: KeyId) -> Handled {
-    let user = owner(daemon, key)?;
-    Ok(Response::Identity { user, key })
+/// `whoami`: the user behind an identity.
+pub(super) fn whoami(daemon: &Daemon, identity: Identity) -> Handled {
+    let user = owner(daemon, &identity)?.user;
+    Ok(Response::Identity { user, identity })
 }
 
-/// `info`: the patterns the owner of a key may create repositories from, and the
+/// `info`: the patterns the user behind an identity may create repositories from, and the
 /// repositories they can read, as gitolite's `info` lists them.
-pub(super) fn info(daemon: &Daemon, key: KeyId) -> Handled {
-    let user = owner(daemon, key)?;
+pub(super) fn info(daemon: &Daemon, identity: Identity) -> Handled {
+    let user = owner(daemon, &identity)?.user;
     let policy = daemon.policy();
     let name = user.as_str();
     let mut repos: Vec<ReachableRepo> = policy
