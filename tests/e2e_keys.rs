@@ -3,31 +3,7 @@
 
 mod common;
 
-use common::TestEnv;
-use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
-
-/// sshd runs an AuthorizedKeysCommand only from a root-owned path that no one else may write,
-/// all the way up; a folder under /run is that, where a temporary folder is not.
-struct RootOwnedCopy(PathBuf);
-
-impl RootOwnedCopy {
-    fn of_forge_keys() -> RootOwnedCopy {
-        let folder = PathBuf::from(format!("/run/forge-test-keys-{}", std::process::id()));
-        std::fs::create_dir_all(&folder).unwrap();
-        std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let binary = folder.join("forge-keys");
-        std::fs::copy(common::FORGE_KEYS, &binary).unwrap();
-        std::fs::set_permissions(&binary, std::fs::Permissions::from_mode(0o755)).unwrap();
-        RootOwnedCopy(folder)
-    }
-}
-
-impl Drop for RootOwnedCopy {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use common::{RootOwnedCopy, TestEnv};
 
 #[test]
 fn keys_are_looked_up_at_each_login_without_any_file() {
@@ -41,7 +17,7 @@ fn keys_are_looked_up_at_each_login_without_any_file() {
     env.add_user("alice");
     env.forgectl_ok(["repo", "create", "acme/widgets"]);
     env.forgectl_ok(["grant", "acme/widgets", "alice", "write"]);
-    env.start_sshd_with_keys_command(&command.0.join("forge-keys"));
+    env.start_sshd_with_keys_command(&command.path());
     let alice = env.as_user("alice");
     assert_eq!(
         alice.ssh(Some("whoami")).render(),

@@ -16,9 +16,9 @@ pub(super) fn ca_add(daemon: &Daemon, name: CaName, text: &str) -> Handled {
     let key = PublicKey::parse_authorized(text)
         .map_err(|e| Failure::refused(format!("cannot add CA '{name}': {e}")))?;
     let info = daemon.store.add_ca(&name, &key).map_err(|e| match e {
-        store::Error::AlreadyExists { what } => {
-            Failure::refused(format!("cannot add CA '{name}': {what}; remove it first"))
-        }
+        store::Error::AlreadyExists { what } => Failure::refused(format!(
+            "cannot add CA '{name}': {what} already exists; remove it first"
+        )),
         other => other.into(),
     })?;
     tracing::info!(ca = %info.name, fingerprint = %info.fingerprint, "user CA added");
@@ -43,7 +43,7 @@ pub(super) fn principal_map(daemon: &Daemon, principal: Principal, user: UserNam
         .map_principal(&principal, &user)
         .map_err(|e| match e {
             store::Error::AlreadyExists { what } => {
-                Failure::refused(format!("{what}; unmap it first"))
+                Failure::refused(format!("{what} already exists; unmap it first"))
             }
             other => other.into(),
         })?;
