@@ -38,11 +38,12 @@ pub enum Error {
         /// forged's line.
         message: String,
     },
-    /// The key is not registered, or was removed; or the certificate's CA or user was removed.
-    #[error(
-        "this key or certificate is not registered with forge (or was removed); ask an admin to add it"
-    )]
+    /// The key is not registered, or was removed.
+    #[error("this key is not registered with forge (or was removed); ask an admin to add it")]
     UnknownKey,
+    /// The certificate's CA or its user is no longer registered.
+    #[error("this certificate's CA or user is no longer registered with forge; ask an admin")]
+    UnknownCertificate,
     /// forged could not be asked.
     #[error("asking forged failed")]
     Service(#[source] client::Error),
@@ -67,6 +68,7 @@ impl Error {
             Error::Command(_)
             | Error::Denied { .. }
             | Error::UnknownKey
+            | Error::UnknownCertificate
             | Error::Refused { .. } => Code::Refused,
             Error::Service(e) => crate::exit::client_code(e),
             Error::Exec { .. } | Error::Write(_) => Code::Internal,
@@ -109,7 +111,7 @@ pub fn run(
         let user = client
             .whoami(&identity)
             .map_err(Error::Service)?
-            .ok_or(Error::UnknownKey)?;
+            .ok_or_else(|| unknown(&identity))?;
         // An interactive login: greet, and say what does work. Exit 1: no shell is offered.
         writeln!(
             out,
@@ -145,7 +147,7 @@ pub fn run(
             let user = client
                 .whoami(&identity)
                 .map_err(Error::Service)?
-                .ok_or(Error::UnknownKey)?;
+                .ok_or_else(|| unknown(&identity))?;
             writeln!(out, "{user}").map_err(Error::Write)?;
             Ok(Code::Success)
         }
@@ -153,7 +155,7 @@ pub fn run(
             let (user, repos) = client
                 .info(&identity)
                 .map_err(Error::Service)?
-                .ok_or(Error::UnknownKey)?;
+                .ok_or_else(|| unknown(&identity))?;
             let mut text = format!(
                 "hello {user}, this is forge {}\n\n",
                 env!("CARGO_PKG_VERSION")
@@ -212,6 +214,14 @@ pub fn run(
             out.write_all(HELP.as_bytes()).map_err(Error::Write)?;
             Ok(Code::Success)
         }
+    }
+}
+
+/// Returns the error for an identity forged no longer knows, in the words of its kind.
+fn unknown(identity: &Identity) -> Error {
+    match identity {
+        Identity::Key(_) => Error::UnknownKey,
+        Identity::Certificate { .. } => Error::UnknownCertificate,
     }
 }
 

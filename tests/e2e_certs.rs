@@ -156,7 +156,7 @@ fn forge_keys_prints_principal_lines_only_for_a_registered_ca() {
     let refused = whoami("cert-1:bob");
     assert_eq!(
         refused.render(),
-        "forge: this key or certificate is not registered with forge (or was removed); ask an admin to add it\n[exit 1]"
+        "forge: this certificate's CA or user is no longer registered with forge; ask an admin\n[exit 1]"
     );
     assert_eq!(
         lookup(&common::login_user(), cert_type, blob).render(),
