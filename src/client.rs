@@ -1,7 +1,7 @@
 //! The client side of the wire protocol: connect to `forged` (with a timeout and one brief
 //! retry), ask one question, read one answer.
 
-use crate::keys::KeyId;
+use crate::identity::Identity;
 use crate::policy::{Access, RefUpdate};
 use crate::repo_name::RepoName;
 use crate::user_name::UserName;
@@ -167,16 +167,16 @@ impl Client {
         }
     }
 
-    /// Asks whether the owner of `key` may have `access` to `repo`; `Ok(None)` means denied
-    /// (or no such repository, which reads the same).
+    /// Asks whether the user behind `identity` may have `access` to `repo`; `Ok(None)` means
+    /// denied (or no such repository, which reads the same).
     pub fn check(
         &self,
-        key: KeyId,
+        identity: &Identity,
         repo: &RepoName,
         access: Access,
     ) -> Result<Option<Grant>, Error> {
         let request = Request::Check {
-            key,
+            identity: identity.clone(),
             repo: repo.clone(),
             access,
         };
@@ -201,9 +201,11 @@ impl Client {
         }
     }
 
-    /// Asks who owns `key`; `Ok(None)` for an unknown or removed key.
-    pub fn whoami(&self, key: KeyId) -> Result<Option<UserName>, Error> {
-        match self.call(&Request::Whoami { key }) {
+    /// Asks who is behind `identity`; `Ok(None)` for an unknown or removed key, or a
+    /// certificate whose CA or user was removed.
+    pub fn whoami(&self, identity: &Identity) -> Result<Option<UserName>, Error> {
+        let identity = identity.clone();
+        match self.call(&Request::Whoami { identity }) {
             Ok(Response::Identity { user, .. }) => Ok(Some(user)),
             Err(Error::Answer {
                 kind: ErrorKind::Denied,
@@ -214,9 +216,14 @@ impl Client {
         }
     }
 
-    /// Asks which repositories the owner of `key` can reach; `Ok(None)` for an unknown key.
-    pub fn info(&self, key: KeyId) -> Result<Option<(UserName, Vec<ReachableRepo>)>, Error> {
-        match self.call(&Request::Info { key }) {
+    /// Asks which repositories the user behind `identity` can reach; `Ok(None)` for an
+    /// unknown identity.
+    pub fn info(
+        &self,
+        identity: &Identity,
+    ) -> Result<Option<(UserName, Vec<ReachableRepo>)>, Error> {
+        let identity = identity.clone();
+        match self.call(&Request::Info { identity }) {
             Ok(Response::Reachable { user, repos }) => Ok(Some((user, repos))),
             Err(Error::Answer {
                 kind: ErrorKind::Denied,
@@ -236,7 +243,7 @@ impl Client {
         let request = Request::CheckRefs {
             session: push.session.clone(),
             user: push.user.clone(),
-            key: push.key,
+            identity: push.identity.clone(),
             repo: push.repo.clone(),
             updates,
         };
@@ -255,7 +262,7 @@ impl Client {
         let request = Request::Record {
             session: push.session.clone(),
             user: push.user.clone(),
-            key: push.key,
+            identity: push.identity.clone(),
             repo: push.repo.clone(),
             updates,
         };

@@ -2,7 +2,7 @@
 //! environment built anew, never through a shell.
 
 use crate::hooks;
-use crate::keys::KeyId;
+use crate::identity::Identity;
 use crate::ssh_command::GitService;
 use std::ffi::OsString;
 use std::os::unix::process::CommandExt;
@@ -20,8 +20,8 @@ const MAX_GIT_PROTOCOL_BYTES: usize = 256;
 pub struct Session {
     /// The user forged said owns the key.
     pub user: String,
-    /// The key the user logged in with.
-    pub key: KeyId,
+    /// The identity the user logged in with: a key or a certificate.
+    pub identity: Identity,
     /// The repository, as forge spells it.
     pub repo: String,
     /// The session id forged handed out; the hooks quote it back.
@@ -44,13 +44,16 @@ pub fn environment(
         ("HOME".into(), home.unwrap_or_else(|| "/".into())),
         (hooks::ENV_USER.into(), session.user.clone().into()),
         (
-            hooks::ENV_KEY_ID.into(),
-            session.key.get().to_string().into(),
+            hooks::ENV_IDENTITY.into(),
+            session.identity.to_string().into(),
         ),
         (hooks::ENV_REPO.into(), session.repo.clone().into()),
         (hooks::ENV_SESSION.into(), session.session.clone().into()),
         (hooks::ENV_HOOK.into(), session.forge_hook.clone().into()),
     ];
+    if let Some(key) = session.identity.key() {
+        env.push((hooks::ENV_KEY_ID.into(), key.get().to_string().into()));
+    }
     if let Some(config) = &session.config {
         env.push((crate::config::ENV_VAR.into(), config.clone().into()));
     }
@@ -87,7 +90,7 @@ mod tests {
     fn session() -> Session {
         Session {
             user: "alice".into(),
-            key: KeyId::new(17),
+            identity: Identity::Key(crate::keys::KeyId::new(17)),
             repo: "acme/widgets".into(),
             session: "abc".into(),
             config: None,
@@ -112,13 +115,27 @@ mod tests {
                 "PATH",
                 "HOME",
                 "FORGE_USER",
-                "FORGE_KEY_ID",
+                "FORGE_IDENTITY",
                 "FORGE_REPO",
                 "FORGE_SESSION",
-                "FORGE_HOOK"
+                "FORGE_HOOK",
+                "FORGE_KEY_ID"
             ]
         );
+        assert_eq!(value(&env, "FORGE_IDENTITY").unwrap(), "key-17");
         assert_eq!(value(&env, "FORGE_KEY_ID").unwrap(), "17");
+    }
+
+    #[test]
+    fn a_certificate_session_names_its_identity_and_no_key() {
+        let mut certificate = session();
+        certificate.identity = Identity::Certificate {
+            ca: crate::certs::CaId::new(3),
+            user: crate::user_name::UserName::parse("alice").unwrap(),
+        };
+        let env = environment(&certificate, None, None);
+        assert_eq!(value(&env, "FORGE_IDENTITY").unwrap(), "cert-3:alice");
+        assert_eq!(value(&env, "FORGE_KEY_ID"), None);
     }
 
     #[test]

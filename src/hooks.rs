@@ -9,6 +9,7 @@
 use crate::client::{self, Client};
 use crate::config::Config;
 use crate::exit::Code;
+use crate::identity::Identity;
 use crate::keys::KeyId;
 use crate::policy::refs::ProposedUpdate;
 use crate::policy::{ObjectId, RefUpdate, UpdateKind};
@@ -20,7 +21,12 @@ use std::path::Path;
 
 /// The pushing user's name, set by `forge-shell`.
 pub const ENV_USER: &str = "FORGE_USER";
-/// The id of the key the user logged in with, set by `forge-shell`.
+/// The identity the user logged in with, as the forced command names it (`key-17`,
+/// `cert-3:alice`), set by `forge-shell`.
+pub const ENV_IDENTITY: &str = "FORGE_IDENTITY";
+/// The id of the key the user logged in with, set by `forge-shell` for a key session only
+/// (a certificate session has no key). Read when [`ENV_IDENTITY`] is absent, as in a push
+/// served by a forge-shell from before certificates.
 pub const ENV_KEY_ID: &str = "FORGE_KEY_ID";
 /// The repository name, set by `forge-shell`.
 pub const ENV_REPO: &str = "FORGE_REPO";
@@ -109,8 +115,8 @@ impl Error {
 pub struct PushEnv {
     /// The pushing user; `None` for a push that did not come through `forge-shell`.
     pub user: Option<UserName>,
-    /// The key the user logged in with.
-    pub key: Option<KeyId>,
+    /// The identity the user logged in with.
+    pub identity: Option<Identity>,
     /// The repository pushed to.
     pub repo: RepoName,
     /// The session id forged handed out at `check`.
@@ -131,18 +137,21 @@ impl PushEnv {
         let Some(user) = var(ENV_USER) else {
             return Ok(PushEnv {
                 user: None,
-                key: None,
+                identity: None,
                 repo: repo_from_folder(repos_root, cwd)?,
                 session: None,
             });
         };
         let bad = |name| Error::BadEnvironment { name };
         let user = UserName::parse(&user).map_err(|_| bad(ENV_USER))?;
-        let key = var(ENV_KEY_ID)
-            .and_then(|id| id.parse::<i64>().ok())
-            .filter(|id| *id > 0)
-            .map(KeyId::new)
-            .ok_or(bad(ENV_KEY_ID))?;
+        let identity = match var(ENV_IDENTITY) {
+            Some(text) => Identity::parse_arg(&text).map_err(|_| bad(ENV_IDENTITY))?,
+            None => var(ENV_KEY_ID)
+                .and_then(|id| id.parse::<i64>().ok())
+                .filter(|id| *id > 0)
+                .map(|id| Identity::Key(KeyId::new(id)))
+                .ok_or(bad(ENV_KEY_ID))?,
+        };
         let repo = var(ENV_REPO)
             .and_then(|name| RepoName::parse(&name).ok())
             .ok_or(bad(ENV_REPO))?;
@@ -155,7 +164,7 @@ impl PushEnv {
             .ok_or(bad(ENV_SESSION))?;
         Ok(PushEnv {
             user: Some(user),
-            key: Some(key),
+            identity: Some(identity),
             repo,
             session: Some(session),
         })
@@ -351,8 +360,22 @@ mod tests {
     fn a_push_through_forge_shell_names_user_key_repo_and_session() {
         let push = PushEnv::from_env(env(FULL), Path::new("/srv"), Path::new("/tmp")).unwrap();
         assert_eq!(push.user.unwrap().as_str(), "alice");
-        assert_eq!(push.key, Some(KeyId::new(17)));
+        assert_eq!(push.identity, Some(Identity::Key(KeyId::new(17))));
         assert_eq!(push.repo.as_str(), "acme/widgets");
+    }
+
+    #[test]
+    fn the_identity_variable_names_a_key_or_a_certificate() {
+        let mut pairs = FULL.to_vec();
+        pairs.push((ENV_IDENTITY, "cert-3:alice"));
+        let push = PushEnv::from_env(env(&pairs), Path::new("/srv"), Path::new("/tmp")).unwrap();
+        assert_eq!(
+            push.identity.map(|identity| identity.to_string()),
+            Some("cert-3:alice".to_owned())
+        );
+        pairs.retain(|(k, _)| *k != ENV_KEY_ID);
+        let push = PushEnv::from_env(env(&pairs), Path::new("/srv"), Path::new("/tmp")).unwrap();
+        assert_eq!(push.identity.unwrap().key(), None);
     }
 
     #[test]
@@ -360,6 +383,8 @@ mod tests {
         for (name, value) in [
             (ENV_KEY_ID, "-1"),
             (ENV_KEY_ID, "x"),
+            (ENV_IDENTITY, "cert-3"),
+            (ENV_IDENTITY, "17"),
             (ENV_REPO, "../etc"),
             (ENV_SESSION, "a b"),
             (ENV_USER, "al ice"),

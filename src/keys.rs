@@ -16,6 +16,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::str::FromStr;
 
+use crate::identity::Identity;
 use crate::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
 use ssh_key::HashAlg;
@@ -622,6 +623,31 @@ pub fn authorized_keys_line(
     key: &PublicKey,
     expires: Option<Timestamp>,
 ) -> String {
+    debug_assert!(id.get() > 0, "key id {} is not positive", id.get());
+    let expiry = expires
+        .map(|at| format!(",expiry-time=\"{}\"", at.to_openssh()))
+        .unwrap_or_default();
+    format!(
+        "{}{expiry} {}",
+        forced_command_options(forge_shell, config, &Identity::Key(id)),
+        key.to_openssh()
+    )
+}
+
+/// Renders the options that start every line forge writes for sshd:
+/// `command="<forge_shell> [--config <config>] <identity>",restrict`.
+///
+/// `authorized_keys` lines put the key after them, `authorized_principals` lines the principal,
+/// so both let a user in only through forge-shell, quoted the same way. The identity's text
+/// (`key-17`, `cert-3:alice`) holds only bytes that need no quoting.
+///
+/// Precondition: `forge_shell` and `config` satisfy [`is_shell_safe_path`]; debug builds
+/// assert it.
+pub fn forced_command_options(
+    forge_shell: &Path,
+    config: Option<&Path>,
+    identity: &Identity,
+) -> String {
     debug_assert!(
         is_shell_safe_path(forge_shell),
         "forge-shell path {} is not shell-safe",
@@ -631,20 +657,12 @@ pub fn authorized_keys_line(
         config.is_none_or(is_shell_safe_path),
         "config path is not shell-safe"
     );
-    debug_assert!(id.get() > 0, "key id {} is not positive", id.get());
-
     let mut command = forge_shell.display().to_string();
     if let Some(config) = config {
         command.push_str(" --config ");
         command.push_str(&config.display().to_string());
     }
-    let expiry = expires
-        .map(|at| format!(",expiry-time=\"{}\"", at.to_openssh()))
-        .unwrap_or_default();
-    format!(
-        "command=\"{command} {id}\",restrict{expiry} {}",
-        key.to_openssh()
-    )
+    format!("command=\"{command} {identity}\",restrict")
 }
 
 /// Returns whether a key that `expires` (`None`: never) no longer works at `now`.

@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 pub mod authorized_keys;
+pub mod certs;
 pub mod client;
 pub mod config;
 pub mod daemon;
@@ -14,6 +15,7 @@ pub mod exit;
 pub mod git;
 pub mod gitolite;
 pub mod hooks;
+pub mod identity;
 pub mod keys;
 pub mod logging;
 pub mod policy;

@@ -10,7 +10,7 @@ use crate::client::{self, Client};
 use crate::config::Config;
 use crate::exit::Code;
 use crate::git;
-use crate::keys::KeyId;
+use crate::identity::Identity;
 use crate::policy::Access;
 use crate::repo_name::RepoName;
 use crate::ssh_command::{self, SshCommand, UserCommand};
@@ -41,6 +41,9 @@ pub enum Error {
     /// The key is not registered, or was removed.
     #[error("this key is not registered with forge (or was removed); ask an admin to add it")]
     UnknownKey,
+    /// The certificate's CA or its user is no longer registered.
+    #[error("this certificate's CA or user is no longer registered with forge; ask an admin")]
+    UnknownCertificate,
     /// forged could not be asked.
     #[error("asking forged failed")]
     Service(#[source] client::Error),
@@ -65,6 +68,7 @@ impl Error {
             Error::Command(_)
             | Error::Denied { .. }
             | Error::UnknownKey
+            | Error::UnknownCertificate
             | Error::Refused { .. } => Code::Refused,
             Error::Service(e) => crate::exit::client_code(e),
             Error::Exec { .. } | Error::Write(_) => Code::Internal,
@@ -94,20 +98,20 @@ pub struct Invocation {
     pub git_protocol: Option<OsString>,
 }
 
-/// Serves one SSH session for the owner of `key`: runs git (and does not return) or answers a
-/// user command on `out`.
+/// Serves one SSH session for the user behind `identity` (a key or a certificate): runs git
+/// (and does not return) or answers a user command on `out`.
 pub fn run(
     config: &Config,
-    key: KeyId,
+    identity: Identity,
     invocation: Invocation,
     out: &mut impl Write,
 ) -> Result<Code, Error> {
     let client = Client::new(&config.socket, client::SHIM_TIMEOUT);
     let Some(original) = invocation.original_command.as_deref() else {
         let user = client
-            .whoami(key)
+            .whoami(&identity)
             .map_err(Error::Service)?
-            .ok_or(Error::UnknownKey)?;
+            .ok_or_else(|| unknown(&identity))?;
         // An interactive login: greet, and say what does work. Exit 1: no shell is offered.
         writeln!(
             out,
@@ -121,12 +125,12 @@ pub fn run(
         SshCommand::Git { service, repo } => {
             let access = service.required_access();
             let grant = client
-                .check(key, &repo, access)
+                .check(&identity, &repo, access)
                 .map_err(Error::Service)?
                 .ok_or(Error::Denied { repo, access })?;
             let session = git::Session {
                 user: grant.user.to_string(),
-                key,
+                identity,
                 repo: grant.repo.to_string(),
                 session: grant.session,
                 config: config.path_for_forced_command().map(ToOwned::to_owned),
@@ -141,17 +145,17 @@ pub fn run(
         }
         SshCommand::User(UserCommand::Whoami) => {
             let user = client
-                .whoami(key)
+                .whoami(&identity)
                 .map_err(Error::Service)?
-                .ok_or(Error::UnknownKey)?;
+                .ok_or_else(|| unknown(&identity))?;
             writeln!(out, "{user}").map_err(Error::Write)?;
             Ok(Code::Success)
         }
         SshCommand::User(UserCommand::Info) => {
             let (user, repos) = client
-                .info(key)
+                .info(&identity)
                 .map_err(Error::Service)?
-                .ok_or(Error::UnknownKey)?;
+                .ok_or_else(|| unknown(&identity))?;
             let mut text = format!(
                 "hello {user}, this is forge {}\n\n",
                 env!("CARGO_PKG_VERSION")
@@ -182,7 +186,7 @@ pub fn run(
             ask_refusable(
                 &client,
                 &Request::Create {
-                    key,
+                    identity,
                     repo: repo.clone(),
                 },
             )?;
@@ -190,8 +194,14 @@ pub fn run(
             Ok(Code::Success)
         }
         SshCommand::Perms { repo, change } => {
-            let Response::Roles { roles, .. } =
-                ask_refusable(&client, &Request::Perms { key, repo, change })?
+            let Response::Roles { roles, .. } = ask_refusable(
+                &client,
+                &Request::Perms {
+                    identity,
+                    repo,
+                    change,
+                },
+            )?
             else {
                 return Err(Error::Service(client::Error::Unexpected { op: "perms" }));
             };
@@ -204,6 +214,14 @@ pub fn run(
             out.write_all(HELP.as_bytes()).map_err(Error::Write)?;
             Ok(Code::Success)
         }
+    }
+}
+
+/// Returns the error for an identity forged no longer knows, in the words of its kind.
+fn unknown(identity: &Identity) -> Error {
+    match identity {
+        Identity::Key(_) => Error::UnknownKey,
+        Identity::Certificate { .. } => Error::UnknownCertificate,
     }
 }
 

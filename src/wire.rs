@@ -11,6 +11,8 @@
 //! <- {"v":1,"answer":"granted","user":"alice","repo":"acme/widgets","path":"/var/lib/forge/repos/acme/widgets.git","session":"18a3f0c2d4e5f601"}
 //! ```
 
+use crate::certs::{CaId, CaName, Principal};
+use crate::identity::Identity;
 use crate::keys::{Fingerprint, KeyId, Title};
 use crate::policy::{Access, ObjectId, RefName, RefUpdate, UpdateKind};
 use crate::repo_name::RepoName;
@@ -44,25 +46,30 @@ pub enum Role {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Request {
-    /// May the owner of a key have this access to a repository?
+    /// May the user behind an identity have this access to a repository? A key identity is
+    /// its id, a certificate identity `{"ca":3,"user":"alice"}`.
     /// `{"v":1,"op":"check","key":17,"repo":"acme/widgets","access":"read"}`
     Check {
-        /// The key the user logged in with.
-        key: KeyId,
+        /// The identity the user logged in with.
+        #[serde(rename = "key")]
+        identity: Identity,
         /// The repository asked for.
         repo: RepoName,
         /// The access the git service needs.
         access: Access,
     },
-    /// Who owns a key? `{"v":1,"op":"whoami","key":17}`
+    /// Who is behind an identity? `{"v":1,"op":"whoami","key":17}`,
+    /// `{"v":1,"op":"whoami","key":{"ca":3,"user":"alice"}}`
     Whoami {
-        /// The key the user logged in with.
-        key: KeyId,
+        /// The identity the user logged in with.
+        #[serde(rename = "key")]
+        identity: Identity,
     },
-    /// Which repositories can the owner of a key reach? `{"v":1,"op":"info","key":17}`
+    /// Which repositories can the user behind an identity reach? `{"v":1,"op":"info","key":17}`
     Info {
-        /// The key the user logged in with.
-        key: KeyId,
+        /// The identity the user logged in with.
+        #[serde(rename = "key")]
+        identity: Identity,
     },
     /// May these ref updates of one push happen? Sent by pre-receive; accepted updates are
     /// stored as pending under the session.
@@ -73,8 +80,9 @@ pub enum Request {
         session: Option<String>,
         /// The pushing user; absent for a local push.
         user: Option<UserName>,
-        /// The key the user logged in with; absent for a local push.
-        key: Option<KeyId>,
+        /// The identity the user logged in with; absent for a local push.
+        #[serde(rename = "key")]
+        identity: Option<Identity>,
         /// The repository pushed to.
         repo: RepoName,
         /// Every update of the push, classified.
@@ -87,8 +95,9 @@ pub enum Request {
         session: Option<String>,
         /// The pushing user; absent for a local push.
         user: Option<UserName>,
-        /// The key the user logged in with; absent for a local push.
-        key: Option<KeyId>,
+        /// The identity the user logged in with; absent for a local push.
+        #[serde(rename = "key")]
+        identity: Option<Identity>,
         /// The repository pushed to.
         repo: RepoName,
         /// The updates git made.
@@ -187,16 +196,18 @@ pub enum Request {
     /// Create a repository from a pattern, as its creator (the SSH command `create`).
     /// `{"v":1,"op":"create","key":17,"repo":"pub/alice/tool"}`
     Create {
-        /// The key the user logged in with.
-        key: KeyId,
+        /// The identity the user logged in with.
+        #[serde(rename = "key")]
+        identity: Identity,
         /// The repository to create.
         repo: RepoName,
     },
     /// Show or change the roles of a repository the key's owner created (the SSH command
     /// `perms`). `{"v":1,"op":"perms","key":17,"repo":"pub/alice/tool","change":{"add":{"role":"READERS","member":"bob"}}}`
     Perms {
-        /// The key the user logged in with.
-        key: KeyId,
+        /// The identity the user logged in with.
+        #[serde(rename = "key")]
+        identity: Identity,
         /// The repository.
         repo: RepoName,
         /// What to do.
@@ -265,6 +276,50 @@ pub enum Request {
         /// The key, base64 (`%k`).
         key: String,
     },
+    /// Register a user CA whose certificates log users in.
+    /// `{"v":1,"op":"ca_add","name":"corp","key":"ssh-ed25519 AAAA… corp-ca"}`
+    CaAdd {
+        /// The name to register it under.
+        name: CaName,
+        /// The CA's public key as found in a `.pub` file.
+        key: String,
+    },
+    /// List user CAs. `{"v":1,"op":"ca_list"}`
+    CaList,
+    /// Remove a user CA; its certificates are refused from the next request on.
+    /// `{"v":1,"op":"ca_remove","name":"corp"}`
+    CaRemove {
+        /// The CA's name.
+        name: CaName,
+    },
+    /// Log a certificate principal in as a user other than the one of its name.
+    /// `{"v":1,"op":"principal_map","principal":"ops-alice","user":"bob"}`
+    PrincipalMap {
+        /// The certificate principal.
+        principal: Principal,
+        /// The user it logs in as.
+        user: UserName,
+    },
+    /// Remove a principal's mapping. `{"v":1,"op":"principal_unmap","principal":"ops-alice"}`
+    PrincipalUnmap {
+        /// The certificate principal.
+        principal: Principal,
+    },
+    /// List principal mappings. `{"v":1,"op":"principal_list"}`
+    PrincipalList,
+    /// The `authorized_principals` lines for a certificate sshd was shown
+    /// (`AuthorizedPrincipalsCommand`): one per principal that resolves to a user, none when
+    /// the login is not the git account, the certificate is not a currently valid user
+    /// certificate, or its CA is not registered.
+    /// `{"v":1,"op":"principals_lookup","login":"git","key_type":"ssh-ed25519-cert-v01@openssh.com","key":"AAAA…"}`
+    PrincipalsLookup {
+        /// The account sshd is logging in (`%u`).
+        login: String,
+        /// The certificate type sshd saw (`%t`).
+        key_type: String,
+        /// The certificate, base64 (`%k`).
+        key: String,
+    },
 }
 
 impl Request {
@@ -278,7 +333,8 @@ impl Request {
             | Request::Record { .. }
             | Request::Create { .. }
             | Request::Perms { .. }
-            | Request::KeyLookup { .. } => Role::Service,
+            | Request::KeyLookup { .. }
+            | Request::PrincipalsLookup { .. } => Role::Service,
             _ => Role::Admin,
         }
     }
@@ -314,6 +370,13 @@ impl Request {
             Request::Status => "status",
             Request::AuthorizedKeys => "authorized_keys",
             Request::KeyLookup { .. } => "key_lookup",
+            Request::CaAdd { .. } => "ca_add",
+            Request::CaList => "ca_list",
+            Request::CaRemove { .. } => "ca_remove",
+            Request::PrincipalMap { .. } => "principal_map",
+            Request::PrincipalUnmap { .. } => "principal_unmap",
+            Request::PrincipalList => "principal_list",
+            Request::PrincipalsLookup { .. } => "principals_lookup",
         }
     }
 }
@@ -345,12 +408,13 @@ pub enum Response {
         /// The session id the hooks quote back.
         session: String,
     },
-    /// Who a key belongs to. `{"v":1,"answer":"identity","user":"alice","key":17}`
+    /// Who is behind an identity. `{"v":1,"answer":"identity","user":"alice","key":17}`
     Identity {
-        /// The key's owner.
+        /// The user.
         user: UserName,
-        /// The key.
-        key: KeyId,
+        /// The identity asked about.
+        #[serde(rename = "key")]
+        identity: Identity,
     },
     /// The repositories a user can reach. `{"v":1,"answer":"reachable","user":"alice","repos":[{"repo":"acme/widgets","access":"write","description":""}]}`
     Reachable {
@@ -424,6 +488,22 @@ pub enum Response {
     AuthorizedKeys {
         /// The lines.
         lines: Vec<String>,
+    },
+    /// `authorized_principals` lines, one per resolved principal, without newlines.
+    /// `{"v":1,"answer":"authorized_principals","lines":["command=\"/usr/lib/forge/forge-shell cert-3:alice\",restrict alice"]}`
+    AuthorizedPrincipals {
+        /// The lines.
+        lines: Vec<String>,
+    },
+    /// User CAs. `{"v":1,"answer":"cas","cas":[{"id":3,"name":"corp","algorithm":"ssh-ed25519","fingerprint":"SHA256:…","comment":"corp-ca","created":"…"}]}`
+    Cas {
+        /// Each CA.
+        cas: Vec<CaInfo>,
+    },
+    /// Principal mappings. `{"v":1,"answer":"principals","principals":[{"principal":"ops-alice","user":"bob","created":"…"}]}`
+    Principals {
+        /// Each mapping.
+        principals: Vec<PrincipalInfo>,
     },
     /// The request failed. `{"v":1,"answer":"error","kind":"refused","message":"user 'alice' already exists","request":"18a3f0c2d4e5f601"}`
     Error {
@@ -535,6 +615,34 @@ pub struct KeyInfo {
     /// When the key was last used to log in, to the minute (RFC 3339, UTC); `null` for never.
     #[serde(default)]
     pub last_used: Option<Timestamp>,
+}
+
+/// A user CA, as listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaInfo {
+    /// The id that certificate sessions carry (`cert-<id>:<user>`).
+    pub id: CaId,
+    /// The name the admin gave it.
+    pub name: CaName,
+    /// The key type, such as `ssh-ed25519`.
+    pub algorithm: String,
+    /// The SHA256 fingerprint of its public key, as `ssh-keygen -l` prints it.
+    pub fingerprint: Fingerprint,
+    /// The comment given with the key.
+    pub comment: String,
+    /// When the CA was added (RFC 3339, UTC).
+    pub created: String,
+}
+
+/// A principal mapped to a user, as listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrincipalInfo {
+    /// The certificate principal.
+    pub principal: Principal,
+    /// The user it logs in as.
+    pub user: UserName,
+    /// When the mapping was made (RFC 3339, UTC).
+    pub created: String,
 }
 
 /// A repository, as listed.
@@ -698,7 +806,7 @@ mod tests {
     #[test]
     fn requests_carry_op_and_version() {
         let request = Request::Check {
-            key: KeyId::new(17),
+            identity: Identity::Key(KeyId::new(17)),
             repo: RepoName::parse("acme/widgets").unwrap(),
             access: Access::Write,
         };
@@ -751,6 +859,41 @@ mod tests {
     }
 
     #[test]
+    fn a_key_identity_reads_as_before_certificates_and_a_certificate_as_an_object() {
+        let key = parse_message::<Request>(br#"{"v":1,"op":"whoami","key":17}"#).unwrap();
+        assert_eq!(
+            key,
+            Request::Whoami {
+                identity: Identity::Key(KeyId::new(17))
+            }
+        );
+        let certificate = Request::Check {
+            identity: Identity::Certificate {
+                ca: CaId::new(3),
+                user: UserName::parse("alice").unwrap(),
+            },
+            repo: RepoName::parse("acme/widgets").unwrap(),
+            access: Access::Read,
+        };
+        let mut line = Vec::new();
+        write_message(&mut line, &certificate).unwrap();
+        let text = String::from_utf8(line).unwrap();
+        assert!(text.contains(r#""key":{"ca":3,"user":"alice"}"#), "{text}");
+        assert_eq!(round_trip(&certificate), certificate);
+        let push = parse_message::<Request>(
+            br#"{"v":1,"op":"record","session":"s","user":"alice","key":17,"repo":"x","updates":[]}"#,
+        )
+        .unwrap();
+        assert!(matches!(
+            push,
+            Request::Record {
+                identity: Some(Identity::Key(_)),
+                ..
+            }
+        ));
+    }
+
+    #[test]
     fn another_version_is_a_clear_error() {
         let error = parse_message::<Request>(br#"{"v":2,"op":"status"}"#).unwrap_err();
         assert!(matches!(error, Error::VersionMismatch { theirs: 2, .. }));
@@ -790,9 +933,20 @@ mod tests {
     #[test]
     fn shell_and_hook_ops_need_only_the_service_role() {
         assert_eq!(
-            Request::Whoami { key: KeyId::new(1) }.required_role(),
+            Request::Whoami {
+                identity: Identity::Key(KeyId::new(1))
+            }
+            .required_role(),
             Role::Service
         );
+        let lookup = Request::PrincipalsLookup {
+            login: "git".into(),
+            key_type: "ssh-ed25519-cert-v01@openssh.com".into(),
+            key: "AAAA".into(),
+        };
+        assert_eq!(lookup.required_role(), Role::Service);
+        assert_eq!(Request::CaList.required_role(), Role::Admin);
+        assert_eq!(Request::PrincipalList.required_role(), Role::Admin);
         assert_eq!(Request::UserList.required_role(), Role::Admin);
         assert_eq!(Request::AuthorizedKeys.required_role(), Role::Admin);
     }

@@ -3,32 +3,8 @@
 
 mod common;
 
-use common::TestEnv;
+use common::{RootOwnedCopy, TestEnv};
 use forge::timestamp::Timestamp;
-use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
-
-/// sshd runs an AuthorizedKeysCommand only from a root-owned path that no one else may write,
-/// all the way up; a folder under /run is that, where a temporary folder is not.
-struct RootOwnedCopy(PathBuf);
-
-impl RootOwnedCopy {
-    fn of_forge_keys() -> RootOwnedCopy {
-        let folder = PathBuf::from(format!("/run/forge-test-keys-{}", std::process::id()));
-        std::fs::create_dir_all(&folder).unwrap();
-        std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let binary = folder.join("forge-keys");
-        std::fs::copy(common::FORGE_KEYS, &binary).unwrap();
-        std::fs::set_permissions(&binary, std::fs::Permissions::from_mode(0o755)).unwrap();
-        RootOwnedCopy(folder)
-    }
-}
-
-impl Drop for RootOwnedCopy {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 #[test]
 fn keys_are_looked_up_at_each_login_without_any_file() {
@@ -42,7 +18,7 @@ fn keys_are_looked_up_at_each_login_without_any_file() {
     env.add_user("alice");
     env.forgectl_ok(["repo", "create", "acme/widgets"]);
     env.forgectl_ok(["grant", "acme/widgets", "alice", "write"]);
-    env.start_sshd_with_keys_command(&command.0.join("forge-keys"));
+    env.start_sshd_with_keys_command(&command.path());
     let alice = env.as_user("alice");
     assert_eq!(
         alice.ssh(Some("whoami")).render(),
@@ -131,7 +107,7 @@ fn an_expired_key_is_refused_at_the_next_login_and_use_is_recorded() {
     let command = RootOwnedCopy::of_forge_keys();
     let mut env = TestEnv::new();
     env.start_forged();
-    env.start_sshd_with_keys_command(&command.0.join("forge-keys"));
+    env.start_sshd_with_keys_command(&command.path());
     let key = env.make_key("alice");
     env.forgectl_ok(["user", "add", "alice"]);
 
@@ -226,7 +202,7 @@ fn a_key_file_with_smuggled_options_or_a_second_key_is_refused_at_key_add() {
 
     if nix::unistd::Uid::effective().is_root() {
         let command = RootOwnedCopy::of_forge_keys();
-        env.start_sshd_with_keys_command(&command.0.join("forge-keys"));
+        env.start_sshd_with_keys_command(&command.path());
         let refused = env.as_user("mallory").ssh(Some("whoami"));
         assert_eq!(refused.code, Some(255), "{refused}");
         assert!(refused.stderr.contains("Permission denied"), "{refused}");

@@ -557,3 +557,120 @@ fn past_or_unreadable_expiries_and_bad_titles_are_refused_and_add_nothing() {
     let listed = env.forgectl_ok(["key", "list", "--json"]);
     assert_eq!(listed.stdout.trim(), "[]", "nothing was added");
 }
+
+#[test]
+fn user_cas_are_added_listed_and_removed_and_never_double_as_keys() {
+    let env = running();
+    let ca = env.make_ca("corp");
+    let ca_public = format!("{}.pub", ca.display());
+    forgectl(&env)
+        .args(["ca", "add", "corp", &ca_public])
+        .assert()
+        .success()
+        .stdout(
+            predicates::str::is_match("^added ssh-ed25519 user CA SHA256:\\S+ as 'corp'\n$")
+                .unwrap(),
+        );
+    forgectl(&env)
+        .args(["ca", "add", "other", &ca_public])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains(
+            "(registered as 'corp') already exists; remove it first",
+        ));
+    // A CA's key is no user's key, and a user's key is no CA.
+    env.forgectl_ok(["user", "add", "alice"]);
+    forgectl(&env)
+        .args(["key", "add", "alice", &ca_public])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains(
+            "it is registered as user CA 'corp'",
+        ));
+    let alice_key = env.add_user("bob");
+    forgectl(&env)
+        .args(["ca", "add", "bobs", &format!("{}.pub", alice_key.display())])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("it is a key of user 'bob'"));
+    // Bad input changes nothing and says what was wrong.
+    let certificate = env.sign(&ca, "carol", "carol");
+    for (args, why) in [
+        (vec!["ca", "add", "co/rp", &ca_public], "CA name 'co/rp'"),
+        (
+            vec!["ca", "add", "cert", certificate.to_str().unwrap()],
+            "certificates are not accepted",
+        ),
+    ] {
+        forgectl(&env)
+            .args(&args)
+            .assert()
+            .code(1)
+            .stderr(predicates::str::contains(why));
+    }
+    let listed = env.forgectl_ok(["ca", "list", "--json"]);
+    let cas: serde_json::Value = serde_json::from_str(&listed.stdout).unwrap();
+    assert_eq!(cas.as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(cas[0]["name"], "corp");
+    assert_eq!(cas[0]["comment"], "corp");
+    let table = env.forgectl_ok(["ca", "list"]);
+    assert!(
+        table.stdout.starts_with("NAME  TYPE         FINGERPRINT"),
+        "{table}"
+    );
+    forgectl(&env)
+        .args(["ca", "remove", "corp"])
+        .assert()
+        .success()
+        .stdout(predicates::str::starts_with(
+            "removed user CA 'corp' (SHA256:",
+        ));
+    forgectl(&env)
+        .args(["ca", "remove", "corp"])
+        .assert()
+        .code(1)
+        .stderr("forgectl: CA 'corp' does not exist\n");
+}
+
+#[test]
+fn principal_mappings_need_a_user_a_valid_principal_and_no_earlier_mapping() {
+    let env = running();
+    env.forgectl_ok(["user", "add", "bob"]);
+    forgectl(&env)
+        .args(["principal", "map", "ops-alice", "bob"])
+        .assert()
+        .success()
+        .stdout("mapped principal 'ops-alice' to user 'bob'\n");
+    forgectl(&env)
+        .args(["principal", "map", "ops-alice", "bob"])
+        .assert()
+        .code(1)
+        .stderr("forgectl: a mapping of principal 'ops-alice' (to 'bob') already exists; unmap it first\n");
+    forgectl(&env)
+        .args(["principal", "map", "ops-carol", "ghost"])
+        .assert()
+        .code(1)
+        .stderr("forgectl: user 'ghost' does not exist\n");
+    for bad in ["a b", "a,b", "a\"b", ""] {
+        forgectl(&env)
+            .args(["principal", "map", bad, "bob"])
+            .assert()
+            .code(1)
+            .stderr(predicates::str::contains("principal"));
+    }
+    let listed = env.forgectl_ok(["principal", "list", "--json"]);
+    let principals: serde_json::Value = serde_json::from_str(&listed.stdout).unwrap();
+    assert_eq!(principals.as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(principals[0]["principal"], "ops-alice");
+    assert_eq!(principals[0]["user"], "bob");
+    forgectl(&env)
+        .args(["principal", "unmap", "ops-alice"])
+        .assert()
+        .success()
+        .stdout("unmapped principal 'ops-alice'\n");
+    forgectl(&env)
+        .args(["principal", "unmap", "ops-alice"])
+        .assert()
+        .code(1)
+        .stderr("forgectl: a mapping of principal 'ops-alice' does not exist\n");
+}

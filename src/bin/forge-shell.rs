@@ -4,16 +4,18 @@
 use clap::Parser;
 use forge::config::Config;
 use forge::exit::{self, Audience};
-use forge::keys::KeyId;
+use forge::identity::Identity;
 use forge::logging::{self, Component};
 use forge::shell::{self, Invocation};
 use std::os::unix::ffi::OsStringExt;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// The forced command of forge keys: checks SSH_ORIGINAL_COMMAND with forged and runs git
+/// The forced command of forge keys and certificates: checks SSH_ORIGINAL_COMMAND with forged
+/// and runs git
 ///
-/// sshd runs it from an authorized_keys line written by `forgectl keys sync`. Exit codes:
+/// sshd runs it from an authorized_keys line written by `forgectl keys sync` or printed by
+/// `forge-keys`, or an authorized_principals line printed by `forge-keys --principals`. Exit codes:
 /// 0 success, 1 refused, 2 usage, 70 internal error, 75 forged unreachable.
 #[derive(Debug, Parser)]
 #[command(name = "forge-shell", version)]
@@ -21,9 +23,9 @@ struct Args {
     /// The configuration file [default: $FORGE_CONFIG, else /etc/forge/forge.toml]
     #[arg(long, value_name = "PATH")]
     config: Option<PathBuf>,
-    /// The key the user logged in with, as `key-<id>`
-    #[arg(value_name = "KEY", value_parser = KeyId::parse_arg)]
-    key: KeyId,
+    /// Who logged in: a key as `key-<id>`, a certificate as `cert-<ca id>:<user>`
+    #[arg(value_name = "IDENTITY", value_parser = Identity::parse_arg)]
+    identity: Identity,
 }
 
 fn main() -> ExitCode {
@@ -38,7 +40,7 @@ fn main() -> ExitCode {
         home: std::env::var_os("HOME"),
         git_protocol: std::env::var_os("GIT_PROTOCOL"),
     };
-    match shell::run(&config, args.key, invocation, &mut std::io::stdout()) {
+    match shell::run(&config, args.identity, invocation, &mut std::io::stdout()) {
         Ok(code) => code.into(),
         Err(e) => exit::report("forge", Audience::RemoteUser, &e.into()),
     }

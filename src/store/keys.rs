@@ -95,7 +95,7 @@ pub(super) fn owner_of(
 }
 
 /// Adds `key` to `user` (who must exist), with its title and expiry, and returns the new
-/// key's id.
+/// key's id; a key registered as a user CA is refused.
 pub(super) fn insert_key(
     transaction: &Transaction<'_>,
     user: &UserName,
@@ -104,6 +104,14 @@ pub(super) fn insert_key(
     expires: Option<Timestamp>,
 ) -> Result<i64, Error> {
     let user_id = super::repos::user_id(transaction, user)?;
+    if let Some(ca) = super::cas::ca_with_fingerprint(transaction, &key.fingerprint())? {
+        return Err(Error::AlreadyExists {
+            what: format!(
+                "key {} (it is registered as user CA '{ca}')",
+                key.fingerprint()
+            ),
+        });
+    }
     transaction.execute(
         "INSERT INTO keys (user_id, algorithm, blob, fingerprint, comment, title, expires_at, \
          created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",

@@ -108,6 +108,26 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE keys ADD COLUMN expires_at INTEGER;
     ALTER TABLE keys ADD COLUMN last_used_at INTEGER;
     ",
+    // 4: user CAs trusted for SSH certificates, and principals mapped to users.
+    "
+    -- AUTOINCREMENT: a CA id is never reused, so a session naming a removed CA can never act
+    -- for whichever CA got the id next.
+    CREATE TABLE user_cas (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL UNIQUE,
+        algorithm TEXT NOT NULL,
+        blob BLOB NOT NULL,
+        fingerprint TEXT NOT NULL UNIQUE,
+        comment TEXT NOT NULL DEFAULT '',
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE principals (
+        principal TEXT PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        created_at INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX principals_by_user ON principals(user_id);
+    ",
 ];
 
 /// Returns the schema version this build creates.

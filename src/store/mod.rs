@@ -6,6 +6,7 @@
 //! survives a crash or a power cut.
 
 mod audit;
+mod cas;
 mod keys;
 mod migrations;
 mod policy;

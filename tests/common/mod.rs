@@ -31,6 +31,32 @@ pub fn login_user() -> String {
         .expect("the current uid has an account name")
 }
 
+/// A copy of forge-keys where sshd agrees to run it, removed on drop.
+///
+/// sshd runs an AuthorizedKeysCommand or AuthorizedPrincipalsCommand only from a root-owned
+/// path that no one else may write, all the way up; a folder under /run is that, where a
+/// temporary folder under /tmp (world-writable) is not.
+pub struct RootOwnedCopy(tempfile::TempDir);
+
+impl RootOwnedCopy {
+    pub fn of_forge_keys() -> RootOwnedCopy {
+        let folder = tempfile::Builder::new()
+            .prefix("forge-test-keys-")
+            .tempdir_in("/run")
+            .expect("a folder under /run (the tests run as root)");
+        std::fs::set_permissions(folder.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let binary = folder.path().join("forge-keys");
+        std::fs::copy(FORGE_KEYS, &binary).unwrap();
+        std::fs::set_permissions(&binary, std::fs::Permissions::from_mode(0o755)).unwrap();
+        RootOwnedCopy(folder)
+    }
+
+    /// Returns the copy's path.
+    pub fn path(&self) -> PathBuf {
+        self.0.path().join("forge-keys")
+    }
+}
+
 /// A temporary forge: configuration, state, repositories, a forged and (on demand) an sshd.
 pub struct TestEnv {
     pub root: tempfile::TempDir,
@@ -219,10 +245,72 @@ impl TestEnv {
         self.sshd = Some(sshd::Sshd::start_with(self.root.path(), &extra));
     }
 
+    /// Starts a private sshd that trusts the user CA `ca_public` and asks `forge-keys
+    /// --principals` (copied to `command`, a root-owned path as sshd requires) which principals
+    /// of a certificate may log in; it reads no authorized_keys file and asks for no key.
+    pub fn start_sshd_with_principals_command(&mut self, command: &Path, ca_public: &Path) {
+        let extra = format!(
+            "AuthorizedKeysFile none\nTrustedUserCAKeys {}\n\
+             AuthorizedPrincipalsCommand {} --config {} --principals %u %t %k\n\
+             AuthorizedPrincipalsCommandUser {}\n",
+            ca_public.display(),
+            command.display(),
+            self.config.display(),
+            login_user()
+        );
+        self.sshd = Some(sshd::Sshd::start_with(self.root.path(), &extra));
+    }
+
+    /// Makes a user CA key pair `cas/<name>` and returns the private key's path.
+    pub fn make_ca(&self, name: &str) -> PathBuf {
+        let folder = self.path("cas");
+        std::fs::create_dir_all(&folder).unwrap();
+        let key = folder.join(name);
+        let outcome = Outcome::of(
+            Command::new("ssh-keygen")
+                .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])
+                .arg(&key),
+            None,
+        );
+        assert_eq!(outcome.code, Some(0), "{outcome}");
+        key
+    }
+
+    /// Signs `name`'s key (made if needed) with the CA `ca` for `principals` (comma-separated),
+    /// valid from five minutes ago for an hour; returns the certificate's path, which ssh also
+    /// finds by itself next to the key.
+    pub fn sign(&self, ca: &Path, name: &str, principals: &str) -> PathBuf {
+        let key = self.make_key(name);
+        let outcome = Outcome::of(
+            Command::new("ssh-keygen")
+                .args(["-q", "-s"])
+                .arg(ca)
+                .args(["-I", &format!("{name}-id"), "-n", principals])
+                .args(["-V", "-5m:+1h"])
+                .arg(format!("{}.pub", key.display())),
+            None,
+        );
+        assert_eq!(outcome.code, Some(0), "{outcome}");
+        PathBuf::from(format!("{}-cert.pub", key.display()))
+    }
+
     /// Returns `name`, who uses git and ssh with their own key through the private sshd.
     pub fn as_user(&self, name: &str) -> sshd::Person {
         let sshd = self.sshd.as_ref().expect("sshd is running");
-        sshd::Person::new(self.root.path(), name, &self.make_key(name), sshd.port)
+        sshd::Person::new(
+            self.root.path(),
+            name,
+            &self.make_key(name),
+            None,
+            sshd.port,
+        )
+    }
+
+    /// Returns `name`, who logs in with their key and the certificate `certificate`.
+    pub fn as_certificate_holder(&self, name: &str, certificate: &Path) -> sshd::Person {
+        let sshd = self.sshd.as_ref().expect("sshd is running");
+        let key = self.make_key(name);
+        sshd::Person::new(self.root.path(), name, &key, Some(certificate), sshd.port)
     }
 
     /// Returns the last lines of the forged and sshd logs, for failure messages.

@@ -128,15 +128,25 @@ pub struct Person {
 }
 
 impl Person {
-    pub fn new(root: &Path, name: &str, key: &Path, port: u16) -> Person {
+    /// Returns `name`, who logs in with `key` and, when given, the certificate of that key.
+    pub fn new(
+        root: &Path,
+        name: &str,
+        key: &Path,
+        certificate: Option<&Path>,
+        port: u16,
+    ) -> Person {
         let home = root.join("people").join(name).join("home");
         std::fs::create_dir_all(&home).unwrap();
         let ssh_config = root.join("people").join(name).join("ssh_config");
+        let certificate = certificate
+            .map(|path| format!("  CertificateFile {}\n", path.display()))
+            .unwrap_or_default();
         std::fs::write(
             &ssh_config,
             format!(
                 "Host forge\n  HostName 127.0.0.1\n  Port {port}\n  User {user}\n  IdentityFile {key}\n\
-                 \x20 IdentitiesOnly yes\n  StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n\
+                 {certificate}\x20 IdentitiesOnly yes\n  StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n\
                  \x20 BatchMode yes\n  LogLevel ERROR\n",
                 user = login_user(),
                 key = key.display(),

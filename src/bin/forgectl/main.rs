@@ -34,6 +34,12 @@ enum Command {
     /// Add, list and remove SSH keys
     #[command(subcommand)]
     Key(commands::key::Command),
+    /// Trust, list and remove user CAs for SSH certificates
+    #[command(subcommand)]
+    Ca(commands::ca::Command),
+    /// Map certificate principals to users other than the one of their name
+    #[command(subcommand)]
+    Principal(commands::principal::Command),
     /// Create, list and remove repositories
     #[command(subcommand)]
     Repo(commands::repo::Command),
@@ -84,6 +90,8 @@ fn run(args: Args) -> anyhow::Result<Code> {
     match args.command {
         Command::User(command) => commands::user::run(&client, command),
         Command::Key(command) => commands::key::run(&client, command),
+        Command::Ca(command) => commands::ca::run(&client, command),
+        Command::Principal(command) => commands::principal::run(&client, command),
         Command::Repo(command) => commands::repo::run(&client, command),
         Command::Grant(grant) => commands::access::grant(&client, grant),
         Command::Revoke(revoke) => commands::access::revoke(&client, revoke),

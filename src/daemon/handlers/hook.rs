@@ -3,6 +3,7 @@
 
 use super::{Caller, Daemon, Failure, Handled, state_of};
 use crate::hooks;
+use crate::identity::Identity;
 use crate::keys::KeyId;
 use crate::policy::{ObjectId, Policy, RefUpdate, RepoState, UpdateKind};
 use crate::repo_name::RepoName;
@@ -12,7 +13,7 @@ use crate::wire::{RefChange, RefVerdict, Response};
 
 /// Who is pushing, as forged sees it: a user over SSH, or a local account.
 enum Pushing {
-    Remote { user: UserName, key: KeyId },
+    Remote { user: UserName, identity: Identity },
     Local { name: String },
 }
 
@@ -24,10 +25,19 @@ impl Pushing {
         }
     }
 
+    /// The key audit records name; none for a certificate session or a local push.
     fn key(&self) -> Option<KeyId> {
         match self {
-            Pushing::Remote { key, .. } => Some(*key),
+            Pushing::Remote { identity, .. } => identity.key(),
             Pushing::Local { .. } => None,
+        }
+    }
+
+    /// The identity for log lines: `key-17`, `cert-3:alice`, or nothing for a local push.
+    fn identity(&self) -> String {
+        match self {
+            Pushing::Remote { identity, .. } => identity.to_string(),
+            Pushing::Local { .. } => String::new(),
         }
     }
 }
@@ -35,10 +45,10 @@ impl Pushing {
 fn pushing(
     caller: &Caller,
     user: Option<UserName>,
-    key: Option<KeyId>,
+    identity: Option<Identity>,
 ) -> Result<Pushing, Failure> {
-    match (user, key) {
-        (Some(user), Some(key)) => Ok(Pushing::Remote { user, key }),
+    match (user, identity) {
+        (Some(user), Some(identity)) => Ok(Pushing::Remote { user, identity }),
         (None, None) => Ok(Pushing::Local {
             name: format!("local:{}", caller.uid),
         }),
@@ -54,7 +64,7 @@ pub(super) fn check_refs(
     caller: &Caller,
     session: Option<String>,
     user: Option<UserName>,
-    key: Option<KeyId>,
+    identity: Option<Identity>,
     repo: RepoName,
     updates: Vec<RefUpdate>,
 ) -> Handled {
@@ -64,7 +74,7 @@ pub(super) fn check_refs(
             hooks::MAX_UPDATES
         )));
     }
-    let pushing = pushing(caller, user, key)?;
+    let pushing = pushing(caller, user, identity)?;
     let verdicts: Vec<RefVerdict> = match facts_or_refusal(daemon, &pushing, &repo)? {
         Err(reason) => updates
             .iter()
@@ -85,7 +95,7 @@ pub(super) fn check_refs(
     };
     for (update, verdict) in updates.iter().zip(&verdicts) {
         tracing::info!(
-            user = %pushing.name(), repo = %repo, ref_name = %update.ref_name,
+            user = %pushing.name(), key = %pushing.identity(), repo = %repo, ref_name = %update.ref_name,
             old = %update.old, new = %update.new, kind = %update.kind,
             allowed = verdict.allowed, rule = %verdict.reason, "ref update decided"
         );
@@ -120,9 +130,23 @@ fn facts_or_refusal(
             "pushes that bypass forge-shell are disabled; push over ssh, or set allow_local_push"
                 .into(),
         )),
-        Pushing::Remote { user, key } => {
-            if daemon.store.key_owner(*key)?.as_ref() != Some(user) {
-                return Ok(Err("this key is no longer registered to you".into()));
+        Pushing::Remote { user, identity } => {
+            let owner = match super::shell::owner(daemon, identity) {
+                Ok(owner) => owner,
+                Err(failure) if failure.kind == crate::wire::ErrorKind::Denied => {
+                    return Ok(Err(
+                        "this key or certificate is no longer registered to you".into(),
+                    ));
+                }
+                Err(failure) => return Err(failure),
+            };
+            if owner.user != *user {
+                return Ok(Err(
+                    "this key or certificate is no longer registered to you".into(),
+                ));
+            }
+            if let Some(ca) = &owner.ca {
+                tracing::info!(user = %user, key = %identity, ca, repo = %repo, "push with a certificate");
             }
             Ok(daemon
                 .store
@@ -192,11 +216,11 @@ pub(super) fn record(
     caller: &Caller,
     session: Option<String>,
     user: Option<UserName>,
-    key: Option<KeyId>,
+    identity: Option<Identity>,
     repo: RepoName,
     updates: Vec<RefChange>,
 ) -> Handled {
-    let pushing = pushing(caller, user, key)?;
+    let pushing = pushing(caller, user, identity)?;
     let path = repo.to_path(&daemon.config.repos);
     let classify = |change: &RefChange| -> UpdateKind {
         match git2::Repository::open_bare(&path) {
@@ -211,7 +235,7 @@ pub(super) fn record(
         repo: &repo,
     };
     let confirmed = daemon.store.confirm(pusher, &updates, &classify)?;
-    tracing::info!(user = %pushing.name(), repo = %repo, confirmed, "push recorded");
+    tracing::info!(user = %pushing.name(), key = %pushing.identity(), repo = %repo, confirmed, "push recorded");
     Ok(Response::Done)
 }
 

@@ -2,6 +2,7 @@
 //! it at all, so a new op cannot skip that check.
 
 mod admin;
+mod cas;
 mod hook;
 mod policy;
 mod shell;
@@ -113,23 +114,27 @@ pub(super) fn handle(daemon: &Daemon, caller: &Caller, request: Request, id: &st
         };
     }
     let outcome = match request {
-        Request::Check { key, repo, access } => shell::check(daemon, key, repo, access),
-        Request::Whoami { key } => shell::whoami(daemon, key),
-        Request::Info { key } => shell::info(daemon, key),
+        Request::Check {
+            identity,
+            repo,
+            access,
+        } => shell::check(daemon, identity, repo, access),
+        Request::Whoami { identity } => shell::whoami(daemon, identity),
+        Request::Info { identity } => shell::info(daemon, identity),
         Request::CheckRefs {
             session,
             user,
-            key,
+            identity,
             repo,
             updates,
-        } => hook::check_refs(daemon, caller, session, user, key, repo, updates),
+        } => hook::check_refs(daemon, caller, session, user, identity, repo, updates),
         Request::Record {
             session,
             user,
-            key,
+            identity,
             repo,
             updates,
-        } => hook::record(daemon, caller, session, user, key, repo, updates),
+        } => hook::record(daemon, caller, session, user, identity, repo, updates),
         Request::UserAdd { user } => admin::user_add(daemon, user),
         Request::UserList => admin::user_list(daemon),
         Request::UserRemove { user } => admin::user_remove(daemon, user),
@@ -157,8 +162,12 @@ pub(super) fn handle(daemon: &Daemon, caller: &Caller, request: Request, id: &st
             need,
             reference,
         } => policy::access(daemon, user, repo, &need, reference),
-        Request::Create { key, repo } => policy::create(daemon, key, repo),
-        Request::Perms { key, repo, change } => policy::perms(daemon, key, repo, change),
+        Request::Create { identity, repo } => policy::create(daemon, identity, repo),
+        Request::Perms {
+            identity,
+            repo,
+            change,
+        } => policy::perms(daemon, identity, repo, change),
         Request::RepoPerms { repo, change } => policy::roles(daemon, repo, change),
         Request::PolicyExport => policy::export(daemon),
         Request::PolicyApply { document, dry_run } => policy::apply(daemon, document, dry_run),
@@ -178,6 +187,17 @@ pub(super) fn handle(daemon: &Daemon, caller: &Caller, request: Request, id: &st
             key_type,
             key,
         } => shell::key_lookup(daemon, &login, &key_type, &key),
+        Request::CaAdd { name, key } => cas::ca_add(daemon, name, &key),
+        Request::CaList => cas::ca_list(daemon),
+        Request::CaRemove { name } => cas::ca_remove(daemon, name),
+        Request::PrincipalMap { principal, user } => cas::principal_map(daemon, principal, user),
+        Request::PrincipalUnmap { principal } => cas::principal_unmap(daemon, principal),
+        Request::PrincipalList => cas::principal_list(daemon),
+        Request::PrincipalsLookup {
+            login,
+            key_type,
+            key,
+        } => cas::principals_lookup(daemon, &login, &key_type, &key),
     };
     outcome.unwrap_or_else(|failure| {
         match failure.kind {

@@ -2,7 +2,8 @@
 //! the roles their creators hand out, and exporting, applying and importing the policy.
 
 use super::{Daemon, Failure, Handled, create_from_pattern, state_of};
-use crate::keys::{KeyId, PublicKey};
+use crate::identity::Identity;
+use crate::keys::PublicKey;
 use crate::policy::document::{Document, RuleRow};
 use crate::policy::{Need, Op, RepoState};
 use crate::repo_name::RepoName;
@@ -68,9 +69,10 @@ pub(super) fn access(
     })
 }
 
-/// `create` (SSH): the key's owner creates a repository from a pattern they may create in.
-pub(super) fn create(daemon: &Daemon, key: KeyId, repo: RepoName) -> Handled {
-    let user = super::shell::owner(daemon, key)?;
+/// `create` (SSH): the user behind an identity creates a repository from a pattern they may
+/// create in.
+pub(super) fn create(daemon: &Daemon, identity: Identity, repo: RepoName) -> Handled {
+    let user = super::shell::owner(daemon, &identity)?.user;
     create_as(daemon, &user, &repo)?;
     Ok(Response::Done)
 }
@@ -107,8 +109,13 @@ pub(super) fn create_as(daemon: &Daemon, user: &UserName, repo: &RepoName) -> Re
 }
 
 /// `perms` (SSH): the creator of a repository lists or changes its roles.
-pub(super) fn perms(daemon: &Daemon, key: KeyId, repo: RepoName, change: RoleChange) -> Handled {
-    let user = super::shell::owner(daemon, key)?;
+pub(super) fn perms(
+    daemon: &Daemon,
+    identity: Identity,
+    repo: RepoName,
+    change: RoleChange,
+) -> Handled {
+    let user = super::shell::owner(daemon, &identity)?.user;
     let facts = daemon.store.repo_facts(&repo)?;
     if facts.as_ref().and_then(|f| f.creator.as_deref()) != Some(user.as_str()) {
         return Err(Failure::refused(format!(

@@ -1,7 +1,9 @@
-//! Questions `forge-shell` asks: may this key have this access (creating the repository from a
-//! pattern on the way, as gitolite does), who owns it, what can they reach.
+//! Questions `forge-shell` asks: may this identity (a key or a certificate) have this access
+//! (creating the repository from a pattern on the way, as gitolite does), who is behind it,
+//! what can they reach.
 
 use super::{Daemon, Failure, Handled, create_from_pattern, state_of};
+use crate::identity::Identity;
 use crate::keys::{self, KeyId, PublicKey};
 use crate::policy::{Access, Need, Op, RepoState};
 use crate::repo_name::RepoName;
@@ -9,34 +11,73 @@ use crate::timestamp::Timestamp;
 use crate::user_name::UserName;
 use crate::wire::{ReachableRepo, Response};
 
-/// Returns the owner of `key`, or a denial that says nothing about why (an unknown, removed
-/// or expired key).
+/// The user behind an identity, resolved now.
+pub(super) struct Owner {
+    /// The user.
+    pub(super) user: UserName,
+    /// For a certificate, the name of the CA that signed it; logs name it, since audit
+    /// records have no key to point at.
+    pub(super) ca: Option<String>,
+}
+
+impl Owner {
+    /// Returns the CA's name for a log field, empty for a key.
+    pub(super) fn ca(&self) -> &str {
+        self.ca.as_deref().unwrap_or("")
+    }
+}
+
+/// Returns the user behind `identity`, or a denial that says nothing about why: the owner of
+/// a key that is registered and not expired, or the user of a certificate while both it and
+/// the CA that signed it are registered.
+pub(super) fn owner(daemon: &Daemon, identity: &Identity) -> Result<Owner, Failure> {
+    let found = match identity {
+        Identity::Key(key) => key_owner(daemon, *key)?.map(|user| Owner { user, ca: None }),
+        Identity::Certificate { ca, user } => {
+            daemon.store.certificate_ca(*ca, user)?.map(|name| Owner {
+                user: user.clone(),
+                ca: Some(name.to_string()),
+            })
+        }
+    };
+    found.ok_or_else(|| {
+        tracing::warn!(key = %identity, "unknown, removed or expired key, CA or user; denied");
+        Failure::denied()
+    })
+}
+
+/// Returns the owner of `key` unless it is unknown, removed or expired.
 ///
 /// A key that passes was just used to log in (sshd verified its signature before running
 /// forge-shell), so its use is recorded, at most once a minute; a failure to record is logged
 /// and does not fail the request.
-pub(super) fn owner(daemon: &Daemon, key: KeyId) -> Result<UserName, Failure> {
+fn key_owner(daemon: &Daemon, key: KeyId) -> Result<Option<UserName>, Failure> {
     let Some(found) = daemon.store.key_use(key)? else {
-        tracing::warn!(key = %key, "unknown or removed key; denied");
-        return Err(Failure::denied());
+        return Ok(None);
     };
     let now = Timestamp::now();
     if keys::is_expired(found.expires, now) {
         let expired = found.expires.map(|at| at.to_string()).unwrap_or_default();
         tracing::warn!(user = %found.user, key = %key, expired = %expired, "expired key; denied");
-        return Err(Failure::denied());
+        return Ok(None);
     }
     if let Err(error) = daemon.store.record_key_use(key, now) {
         tracing::warn!(key = %key, error = %format!("{:#}", anyhow::Error::new(error)), "cannot record the key's use; going on");
     }
-    Ok(found.user)
+    Ok(Some(found.user))
 }
 
 /// `check`: grant the access, with the repository's folder and a fresh session id, or deny.
 /// A denied repository and a missing one get the same answer. A missing repository the user
 /// may create from a pattern is created first, by a clone as by a push.
-pub(super) fn check(daemon: &Daemon, key: KeyId, repo: RepoName, access: Access) -> Handled {
-    let user = owner(daemon, key)?;
+pub(super) fn check(
+    daemon: &Daemon,
+    identity: Identity,
+    repo: RepoName,
+    access: Access,
+) -> Handled {
+    let owner = owner(daemon, &identity)?;
+    let (user, key, ca) = (&owner.user, &identity, owner.ca());
     let need = Need::of(if access >= Access::Write {
         Op::Write
     } else {
@@ -59,16 +100,16 @@ pub(super) fn check(daemon: &Daemon, key: KeyId, repo: RepoName, access: Access)
             Some(user.as_str()),
         );
         if !create.allowed {
-            tracing::info!(user = %user, key = %key, repo = %repo, %need, "no such repository; denied");
+            tracing::info!(user = %user, key = %key, ca, repo = %repo, %need, "no such repository; denied");
             return Err(Failure::denied());
         }
-        facts = Some(create_from_pattern(daemon, &repo, &user)?);
+        facts = Some(create_from_pattern(daemon, &repo, user)?);
     }
     let facts = facts.expect("the repository exists or was just created");
     let state = state_of(&repo, &facts);
     let verdict = policy.access(&state, user.as_str(), need, None, Some(user.as_str()));
     if !verdict.allowed {
-        tracing::info!(user = %user, key = %key, repo = %repo, %need, rule = %verdict.reason(), "access denied");
+        tracing::info!(user = %user, key = %key, ca, repo = %repo, %need, rule = %verdict.reason(), "access denied");
         return Err(Failure::denied());
     }
     let path = repo.to_path(&daemon.config.repos);
@@ -79,25 +120,25 @@ pub(super) fn check(daemon: &Daemon, key: KeyId, repo: RepoName, access: Access)
         )));
     }
     let session = daemon.ids.next();
-    tracing::info!(user = %user, key = %key, repo = %repo, %need, rule = %verdict.reason(), session = %session, "access granted");
+    tracing::info!(user = %user, key = %key, ca, repo = %repo, %need, rule = %verdict.reason(), session = %session, "access granted");
     Ok(Response::Granted {
-        user,
+        user: owner.user,
         repo,
         path,
         session,
     })
 }
 
-/// `whoami`: the owner of a key.
-pub(super) fn whoami(daemon: &Daemon, key: KeyId) -> Handled {
-    let user = owner(daemon, key)?;
-    Ok(Response::Identity { user, key })
+/// `whoami`: the user behind an identity.
+pub(super) fn whoami(daemon: &Daemon, identity: Identity) -> Handled {
+    let user = owner(daemon, &identity)?.user;
+    Ok(Response::Identity { user, identity })
 }
 
-/// `info`: the patterns the owner of a key may create repositories from, and the
+/// `info`: the patterns the user behind an identity may create repositories from, and the
 /// repositories they can read, as gitolite's `info` lists them.
-pub(super) fn info(daemon: &Daemon, key: KeyId) -> Handled {
-    let user = owner(daemon, key)?;
+pub(super) fn info(daemon: &Daemon, identity: Identity) -> Handled {
+    let user = owner(daemon, &identity)?.user;
     let policy = daemon.policy();
     let name = user.as_str();
     let mut repos: Vec<ReachableRepo> = policy

@@ -59,7 +59,8 @@ pub enum Command {
     },
 }
 
-fn read_key(file: &PathBuf) -> anyhow::Result<String> {
+/// Reads a `.pub` file, or standard input for `-`, up to the size forged accepts.
+pub fn read_key(file: &PathBuf) -> anyhow::Result<String> {
     let mut text = String::new();
     let mut limited: Box<dyn Read> = if file.as_os_str() == "-" {
         Box::new(std::io::stdin().take(MAX_KEY_FILE_BYTES + 1))

@@ -15,10 +15,12 @@ macro_rules! ask {
 
 pub mod access;
 pub mod audit;
+pub mod ca;
 pub mod import;
 pub mod key;
 pub mod keys;
 pub mod policy;
+pub mod principal;
 pub mod repo;
 pub mod status;
 pub mod user;

@@ -1,0 +1,78 @@
+//! `forgectl ca add|list|remove`: the user CAs whose SSH certificates log users in.
+
+use crate::commands::key::read_key;
+use crate::output;
+use forge::certs::CaName;
+use forge::client::Client;
+use forge::exit::Code;
+use forge::wire::{Request, Response};
+use std::path::PathBuf;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Trust a user CA: certificates it signs log in as the users their principals name
+    Add {
+        /// A name for the CA: letters, digits, '.', '_' and '-'
+        #[arg(value_parser = CaName::parse)]
+        name: CaName,
+        /// A .pub file holding the CA's public key, or '-' for standard input
+        file: PathBuf,
+    },
+    /// List the trusted user CAs
+    List {
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop trusting a user CA; its certificates are refused at the next login
+    Remove {
+        /// The CA's name
+        #[arg(value_parser = CaName::parse)]
+        name: CaName,
+    },
+}
+
+pub fn run(client: &Client, command: Command) -> anyhow::Result<Code> {
+    match command {
+        Command::Add { name, file } => {
+            let key = read_key(&file)?;
+            let cas = ask!(client, Request::CaAdd { name, key }, Response::Cas { cas } => cas);
+            for ca in cas {
+                println!(
+                    "added {} user CA {} as '{}'",
+                    ca.algorithm, ca.fingerprint, ca.name
+                );
+            }
+        }
+        Command::List { json } => {
+            let cas = ask!(client, Request::CaList, Response::Cas { cas } => cas);
+            if json {
+                output::json(&cas)?;
+            } else {
+                let rows: Vec<_> = cas
+                    .iter()
+                    .map(|ca| {
+                        vec![
+                            ca.name.to_string(),
+                            ca.algorithm.clone(),
+                            ca.fingerprint.to_string(),
+                            ca.created.clone(),
+                            ca.comment.clone(),
+                        ]
+                    })
+                    .collect();
+                output::table(
+                    &["NAME", "TYPE", "FINGERPRINT", "CREATED", "COMMENT"],
+                    &rows,
+                );
+            }
+        }
+        Command::Remove { name } => {
+            let cas = ask!(client, Request::CaRemove { name }, Response::Cas { cas } => cas);
+            for ca in cas {
+                println!("removed user CA '{}' ({})", ca.name, ca.fingerprint);
+            }
+        }
+    }
+    Ok(Code::Success)
+}

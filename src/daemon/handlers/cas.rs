@@ -1,0 +1,124 @@
+//! SSH user certificates: the CAs admins register and the principals they map
+//! (`forgectl ca`, `forgectl principal`), and the `authorized_principals` lines `forge-keys
+//! --principals` asks for at each certificate login.
+
+use super::{Daemon, Handled};
+use crate::certs::{self, CaName, Presented, Principal};
+use crate::identity::Identity;
+use crate::keys::PublicKey;
+use crate::store;
+use crate::user_name::UserName;
+use crate::wire::Response;
+
+use super::Failure;
+
+pub(super) fn ca_add(daemon: &Daemon, name: CaName, text: &str) -> Handled {
+    let key = PublicKey::parse_authorized(text)
+        .map_err(|e| Failure::refused(format!("cannot add CA '{name}': {e}")))?;
+    let info = daemon.store.add_ca(&name, &key).map_err(|e| match e {
+        store::Error::AlreadyExists { what } => Failure::refused(format!(
+            "cannot add CA '{name}': {what} already exists; remove it first"
+        )),
+        other => other.into(),
+    })?;
+    tracing::info!(ca = %info.name, fingerprint = %info.fingerprint, "user CA added");
+    Ok(Response::Cas { cas: vec![info] })
+}
+
+pub(super) fn ca_list(daemon: &Daemon) -> Handled {
+    Ok(Response::Cas {
+        cas: daemon.store.list_cas()?,
+    })
+}
+
+pub(super) fn ca_remove(daemon: &Daemon, name: CaName) -> Handled {
+    let info = daemon.store.remove_ca(&name)?;
+    tracing::info!(ca = %info.name, fingerprint = %info.fingerprint, "user CA removed; its certificates are refused");
+    Ok(Response::Cas { cas: vec![info] })
+}
+
+pub(super) fn principal_map(daemon: &Daemon, principal: Principal, user: UserName) -> Handled {
+    daemon
+        .store
+        .map_principal(&principal, &user)
+        .map_err(|e| match e {
+            store::Error::AlreadyExists { what } => {
+                Failure::refused(format!("{what} already exists; unmap it first"))
+            }
+            other => other.into(),
+        })?;
+    tracing::info!(principal = %principal, user = %user, "principal mapped");
+    Ok(Response::Done)
+}
+
+pub(super) fn principal_unmap(daemon: &Daemon, principal: Principal) -> Handled {
+    let user = daemon.store.unmap_principal(&principal)?;
+    tracing::info!(principal = %principal, user = %user, "principal unmapped");
+    Ok(Response::Done)
+}
+
+pub(super) fn principal_list(daemon: &Daemon) -> Handled {
+    Ok(Response::Principals {
+        principals: daemon.store.list_principals()?,
+    })
+}
+
+/// `principals_lookup`: one `authorized_principals` line per principal of a certificate that
+/// resolves to a user; none unless the login is the git account and the certificate is a user
+/// certificate, valid now, signed by a registered CA.
+pub(super) fn principals_lookup(
+    daemon: &Daemon,
+    login: &str,
+    key_type: &str,
+    key: &str,
+) -> Handled {
+    let none = || Ok(Response::AuthorizedPrincipals { lines: Vec::new() });
+    if login != daemon.config.git_user {
+        return none();
+    }
+    let presented = match Presented::parse(key_type, key) {
+        Ok(presented) => presented,
+        Err(e) => {
+            tracing::info!(login, reason = %e, "presented certificate does not parse; no line");
+            return none();
+        }
+    };
+    if let Err(e) = presented.check_at(unix_now()) {
+        tracing::info!(ca_fingerprint = %presented.signing_ca(), reason = %e, "certificate refused; no line");
+        return none();
+    }
+    let Some((ca, ca_name)) = daemon.store.ca_by_fingerprint(presented.signing_ca())? else {
+        tracing::info!(ca_fingerprint = %presented.signing_ca(), "certificate signed by an unregistered CA; no line");
+        return none();
+    };
+    let principals: Vec<Principal> = presented
+        .principals()
+        .iter()
+        .filter_map(|text| Principal::parse(text).ok())
+        .collect();
+    let resolved = daemon.store.users_for_principals(&principals)?;
+    let config = &daemon.config;
+    let lines: Vec<String> = resolved
+        .into_iter()
+        .map(|(principal, user)| {
+            tracing::info!(ca = %ca_name, principal = %principal, user = %user, "certificate principal known; forced command given");
+            certs::authorized_principals_line(
+                &config.forge_shell,
+                config.path_for_forced_command(),
+                &Identity::Certificate { ca, user },
+                &principal,
+            )
+        })
+        .collect();
+    if lines.is_empty() {
+        tracing::info!(ca = %ca_name, principals = presented.principals().len(), "no principal of the certificate is known; no line");
+    }
+    Ok(Response::AuthorizedPrincipals { lines })
+}
+
+/// Returns the current time in unix seconds.
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
