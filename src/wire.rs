@@ -33,6 +33,8 @@ pub const MAX_RESPONSE_BYTES: usize = 512 << 20;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
+    /// The account sshd runs `forge-keys` as: key and certificate lookups only.
+    KeyLookup,
     /// The git service account: shell, hook and key questions.
     Service,
     /// Root and the configured admins: everything, including changes of state.
@@ -265,8 +267,8 @@ impl Request {
             | Request::CheckRefs { .. }
             | Request::Record { .. }
             | Request::Create { .. }
-            | Request::Perms { .. }
-            | Request::KeyLookup { .. } => Role::Service,
+            | Request::Perms { .. } => Role::Service,
+            Request::KeyLookup { .. } => Role::KeyLookup,
             _ => Role::Admin,
         }
     }
@@ -735,5 +737,17 @@ mod tests {
         );
         assert_eq!(Request::UserList.required_role(), Role::Admin);
         assert_eq!(Request::AuthorizedKeys.required_role(), Role::Admin);
+    }
+
+    #[test]
+    fn the_keys_account_may_look_up_keys_and_nothing_else() {
+        assert!(Role::KeyLookup < Role::Service && Role::Service < Role::Admin);
+        let lookup = Request::KeyLookup {
+            login: "git".into(),
+            key_type: "ssh-ed25519".into(),
+            key: "AAAA".into(),
+        };
+        assert_eq!(lookup.required_role(), Role::KeyLookup);
+        assert!(Request::Whoami { key: KeyId::new(1) }.required_role() > Role::KeyLookup);
     }
 }
