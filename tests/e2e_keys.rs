@@ -123,7 +123,10 @@ fn forge_keys_runs_as_an_unprivileged_account_that_may_only_look_up_keys() {
     );
     assert_eq!(stranger.stdout, "", "{stranger}");
     assert_ne!(stranger.code, Some(0), "{stranger}");
-    assert!(stranger.stderr.contains("may not ask 'key_lookup'"), "{stranger}");
+    assert!(
+        stranger.stderr.contains("may not ask 'key_lookup'"),
+        "{stranger}"
+    );
 }
 
 #[test]
