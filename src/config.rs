@@ -26,6 +26,9 @@ pub struct Config {
     pub repos: PathBuf,
     /// The system account that sshd logs git users in as; it may ask shell and hook questions.
     pub git_user: String,
+    /// The unprivileged account sshd runs `forge-keys` as (`AuthorizedKeysCommandUser`); it may
+    /// only look up keys and certificates.
+    pub keys_user: String,
     /// Accounts (`alice`) and groups (`@wheel`) that may change state; root always may.
     pub admins: Vec<String>,
     /// The absolute path of `forge-shell` written into generated `authorized_keys` lines.
@@ -51,6 +54,7 @@ impl Default for Config {
             database: "/var/lib/forge/forge.db".into(),
             repos: "/var/lib/forge/repos".into(),
             git_user: "git".into(),
+            keys_user: "forge-keys".into(),
             admins: Vec::new(),
             forge_shell: "/usr/lib/forge/forge-shell".into(),
             forge_hook: "/usr/lib/forge/forge-hook".into(),
@@ -190,6 +194,9 @@ impl Config {
         if crate::user_name::UserName::parse(&self.git_user).is_err() {
             return Err(invalid("git_user", "must be a system account name"));
         }
+        if crate::user_name::UserName::parse(&self.keys_user).is_err() {
+            return Err(invalid("keys_user", "must be a system account name"));
+        }
         for admin in &self.admins {
             let name = admin.strip_prefix('@').unwrap_or(admin);
             if crate::user_name::UserName::parse(name).is_err() {
@@ -221,6 +228,7 @@ mod tests {
         assert_eq!(config.database, Path::new("/var/lib/forge/forge.db"));
         assert_eq!(config.repos, Path::new("/var/lib/forge/repos"));
         assert_eq!(config.git_user, "git");
+        assert_eq!(config.keys_user, "forge-keys");
         assert!(config.admins.is_empty());
         assert_eq!(config.forge_shell, Path::new("/usr/lib/forge/forge-shell"));
         assert!(!config.allow_local_push);

@@ -36,6 +36,8 @@ pub const MAX_RESPONSE_BYTES: usize = 512 << 20;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
+    /// The account sshd runs `forge-keys` as: key and certificate lookups only.
+    KeyLookup,
     /// The git service account: shell, hook and key questions.
     Service,
     /// Root and the configured admins: everything, including changes of state.
@@ -332,9 +334,8 @@ impl Request {
             | Request::CheckRefs { .. }
             | Request::Record { .. }
             | Request::Create { .. }
-            | Request::Perms { .. }
-            | Request::KeyLookup { .. }
-            | Request::PrincipalsLookup { .. } => Role::Service,
+            | Request::Perms { .. } => Role::Service,
+            Request::KeyLookup { .. } | Request::PrincipalsLookup { .. } => Role::KeyLookup,
             _ => Role::Admin,
         }
     }
@@ -949,5 +950,29 @@ mod tests {
         assert_eq!(Request::PrincipalList.required_role(), Role::Admin);
         assert_eq!(Request::UserList.required_role(), Role::Admin);
         assert_eq!(Request::AuthorizedKeys.required_role(), Role::Admin);
+    }
+
+    #[test]
+    fn the_keys_account_may_look_up_keys_and_nothing_else() {
+        assert!(Role::KeyLookup < Role::Service && Role::Service < Role::Admin);
+        let lookup = Request::KeyLookup {
+            login: "git".into(),
+            key_type: "ssh-ed25519".into(),
+            key: "AAAA".into(),
+        };
+        assert_eq!(lookup.required_role(), Role::KeyLookup);
+        let principals = Request::PrincipalsLookup {
+            login: "git".into(),
+            key_type: "ssh-ed25519-cert-v01@openssh.com".into(),
+            key: "AAAA".into(),
+        };
+        assert_eq!(principals.required_role(), Role::KeyLookup);
+        assert!(
+            Request::Whoami {
+                identity: Identity::Key(KeyId::new(1))
+            }
+            .required_role()
+                > Role::KeyLookup
+        );
     }
 }

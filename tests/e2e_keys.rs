@@ -5,6 +5,7 @@ mod common;
 
 use common::{RootOwnedCopy, TestEnv};
 use forge::timestamp::Timestamp;
+use std::os::unix::process::CommandExt;
 
 #[test]
 fn keys_are_looked_up_at_each_login_without_any_file() {
@@ -48,6 +49,61 @@ fn keys_are_looked_up_at_each_login_without_any_file() {
     // A removed user's keys go with them.
     env.forgectl_ok(["user", "remove", "alice"]);
     assert_eq!(alice.ssh(Some("whoami")).code, Some(255));
+}
+
+#[test]
+fn forge_keys_runs_as_an_unprivileged_account_that_may_only_look_up_keys() {
+    if !nix::unistd::Uid::effective().is_root() {
+        eprintln!("needs root: sshd runs an AuthorizedKeysCommand only as root; CI runs as root");
+        return;
+    }
+    let command = RootOwnedCopy::of_forge_keys();
+    let hooks = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("hooks");
+    let mut env = TestEnv::with_hooks(&hooks, "keys_user = \"nobody\"\n");
+    env.start_forged();
+    let key = env.add_user("alice");
+    env.start_sshd_with_keys_command_as(&command.path(), "nobody");
+    let alice = env.as_user("alice");
+    assert_eq!(
+        alice.ssh(Some("whoami")).render(),
+        "alice\n[exit 0]",
+        "{}",
+        env.logs()
+    );
+
+    let nobody = nix::unistd::User::from_name("nobody").unwrap().unwrap();
+    let public = std::fs::read_to_string(format!("{}.pub", key.display())).unwrap();
+    let words: Vec<&str> = public.split_whitespace().collect();
+    let as_uid = |uid: u32, program: &str, args: &[&str]| {
+        let mut command = std::process::Command::new(program);
+        command.uid(uid).gid(nobody.gid.as_raw());
+        command.arg("--config").arg(&env.config).args(args);
+        common::Outcome::of(&mut command, None)
+    };
+    let looked_up = as_uid(
+        nobody.uid.as_raw(),
+        common::FORGE_KEYS,
+        &[&common::login_user(), words[0], words[1]],
+    );
+    assert_eq!(looked_up.stdout.lines().count(), 1, "{looked_up}");
+
+    // The keys account may ask nothing else.
+    let status = as_uid(nobody.uid.as_raw(), common::FORGECTL, &["status"]);
+    assert_ne!(status.code, Some(0), "{status}");
+    assert!(status.stderr.contains("may not ask 'status'"), "{status}");
+
+    // An account with no role gets no line, and is told why.
+    let stranger = as_uid(
+        nobody.uid.as_raw() - 1,
+        common::FORGE_KEYS,
+        &[&common::login_user(), words[0], words[1]],
+    );
+    assert_eq!(stranger.stdout, "", "{stranger}");
+    assert_ne!(stranger.code, Some(0), "{stranger}");
+    assert!(
+        stranger.stderr.contains("may not ask 'key_lookup'"),
+        "{stranger}"
+    );
 }
 
 #[test]

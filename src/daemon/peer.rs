@@ -36,6 +36,7 @@ impl Caller {
 #[derive(Debug, Clone, Default)]
 pub struct Roles {
     git_uid: Option<u32>,
+    keys_uid: Option<u32>,
     admin_uids: HashSet<u32>,
     admin_gids: HashSet<u32>,
 }
@@ -49,6 +50,13 @@ impl Roles {
             _ => tracing::warn!(
                 user = %config.git_user,
                 "git_user is not an account here; no one has the service role"
+            ),
+        }
+        match User::from_name(&config.keys_user) {
+            Ok(Some(user)) => roles.keys_uid = Some(user.uid.as_raw()),
+            _ => tracing::info!(
+                user = %config.keys_user,
+                "keys_user is not an account here; forge-keys must run as the git account or root"
             ),
         }
         for admin in &config.admins {
@@ -72,7 +80,7 @@ impl Roles {
     }
 
     /// Returns the role of `caller`: root and admins are [`Role::Admin`], the git account is
-    /// [`Role::Service`], anyone else has none.
+    /// [`Role::Service`], the keys account is [`Role::KeyLookup`], anyone else has none.
     pub fn role_of(&self, caller: &Caller) -> Option<Role> {
         if caller.uid == 0 || self.admin_uids.contains(&caller.uid) {
             return Some(Role::Admin);
@@ -82,6 +90,9 @@ impl Roles {
         }
         if !self.admin_gids.is_empty() && self.is_in_admin_group(caller) {
             return Some(Role::Admin);
+        }
+        if self.keys_uid == Some(caller.uid) {
+            return Some(Role::KeyLookup);
         }
         None
     }
@@ -118,12 +129,14 @@ mod tests {
     fn root_is_always_admin_and_strangers_have_no_role() {
         let roles = Roles {
             git_uid: Some(998),
+            keys_uid: Some(997),
             admin_uids: HashSet::from([1000]),
             admin_gids: HashSet::from([27]),
         };
         assert_eq!(roles.role_of(&caller(0, 0)), Some(Role::Admin));
         assert_eq!(roles.role_of(&caller(1000, 1000)), Some(Role::Admin));
         assert_eq!(roles.role_of(&caller(998, 998)), Some(Role::Service));
+        assert_eq!(roles.role_of(&caller(997, 997)), Some(Role::KeyLookup));
         assert_eq!(roles.role_of(&caller(4242, 27)), Some(Role::Admin));
         assert_eq!(roles.role_of(&caller(4242, 4242)), None);
     }
@@ -132,6 +145,7 @@ mod tests {
     fn an_admin_who_is_also_the_git_account_stays_admin() {
         let roles = Roles {
             git_uid: Some(1000),
+            keys_uid: None,
             admin_uids: HashSet::from([1000]),
             admin_gids: HashSet::new(),
         };

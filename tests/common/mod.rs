@@ -236,11 +236,16 @@ impl TestEnv {
     /// Starts a private sshd that asks `forge-keys` (copied to `keys_command`, a root-owned
     /// path as sshd requires) for every key, and reads no authorized_keys file.
     pub fn start_sshd_with_keys_command(&mut self, keys_command: &Path) {
+        self.start_sshd_with_keys_command_as(keys_command, &login_user());
+    }
+
+    /// Starts a private sshd like [`TestEnv::start_sshd_with_keys_command`] that runs
+    /// `forge-keys` as `account` (`AuthorizedKeysCommandUser`).
+    pub fn start_sshd_with_keys_command_as(&mut self, keys_command: &Path, account: &str) {
         let extra = format!(
-            "AuthorizedKeysFile none\nAuthorizedKeysCommand {} --config {} %u %t %k\nAuthorizedKeysCommandUser {}\n",
+            "AuthorizedKeysFile none\nAuthorizedKeysCommand {} --config {} %u %t %k\nAuthorizedKeysCommandUser {account}\n",
             keys_command.display(),
             self.config.display(),
-            login_user()
         );
         self.sshd = Some(sshd::Sshd::start_with(self.root.path(), &extra));
     }
