@@ -940,12 +940,6 @@ mod tests {
             .required_role(),
             Role::Service
         );
-        let lookup = Request::PrincipalsLookup {
-            login: "git".into(),
-            key_type: "ssh-ed25519-cert-v01@openssh.com".into(),
-            key: "AAAA".into(),
-        };
-        assert_eq!(lookup.required_role(), Role::Service);
         assert_eq!(Request::CaList.required_role(), Role::Admin);
         assert_eq!(Request::PrincipalList.required_role(), Role::Admin);
         assert_eq!(Request::UserList.required_role(), Role::Admin);
