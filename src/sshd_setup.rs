@@ -240,7 +240,10 @@ pub fn is_included(text: &str, file: &Path) -> bool {
 pub fn unsafe_reason(path: &Path) -> Option<String> {
     let real = match fs::canonicalize(path) {
         Ok(real) => real,
-        Err(e) => return Some(format!("{} cannot be found: {e}", path.display())),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Some(format!("{} does not exist", path.display()));
+        }
+        Err(e) => return Some(format!("{} cannot be resolved: {e}", path.display())),
     };
     for (index, step) in real.ancestors().enumerate() {
         let metadata = match fs::metadata(step) {
@@ -264,6 +267,29 @@ pub fn unsafe_reason(path: &Path) -> Option<String> {
     None
 }
 
+/// Returns what would stop the snippet from working although sshd accepts it: a forge-keys
+/// that sshd refuses to run, or accounts that do not exist; one line each.
+pub fn warnings(config: &Config) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if let Some(reason) = unsafe_reason(&config.forge_keys) {
+        warnings.push(format!(
+            "sshd will not run {} as AuthorizedKeysCommand: {reason}; install forge-keys there, in folders only root owns and may write",
+            config.forge_keys.display()
+        ));
+    }
+    for (key, account) in [
+        ("git_user", &config.git_user),
+        ("keys_user", &config.keys_user),
+    ] {
+        if !matches!(nix::unistd::User::from_name(account), Ok(Some(_))) {
+            warnings.push(format!(
+                "{key} '{account}' is not an account here; create it (adduser --system {account}) or nobody logs in"
+            ));
+        }
+    }
+    warnings
+}
+
 /// Returns the line diff from `old` to `new`: each line led by `-`, `+` or a space.
 pub fn diff(old: &str, new: &str) -> String {
     let a: Vec<&str> = old.lines().collect();
@@ -284,12 +310,12 @@ pub fn diff(old: &str, new: &str) -> String {
         if i < a.len() && j < b.len() && a[i] == b[j] {
             out.push_str(&format!(" {}\n", a[i]));
             (i, j) = (i + 1, j + 1);
-        } else if j < b.len() && (i == a.len() || lcs[i][j + 1] >= lcs[i + 1][j]) {
-            out.push_str(&format!("+{}\n", b[j]));
-            j += 1;
-        } else {
+        } else if i < a.len() && (j == b.len() || lcs[i + 1][j] >= lcs[i][j + 1]) {
             out.push_str(&format!("-{}\n", a[i]));
             i += 1;
+        } else {
+            out.push_str(&format!("+{}\n", b[j]));
+            j += 1;
         }
     }
     out
@@ -769,6 +795,7 @@ mod tests {
     fn the_diff_marks_removed_and_added_lines() {
         assert_eq!(diff("a\nb\nc\n", "a\nc\nd\n"), " a\n-b\n c\n+d\n");
         assert_eq!(diff("", "x\n"), "+x\n");
+        assert_eq!(diff("a\nold\nz\n", "a\nnew\nz\n"), " a\n-old\n+new\n z\n");
         assert_eq!(diff("same\n", "same\n"), " same\n");
     }
 
@@ -786,7 +813,7 @@ mod tests {
         assert!(
             unsafe_reason(Path::new("/nonexistent/forge-keys"))
                 .unwrap()
-                .contains("cannot be found")
+                .contains("does not exist")
         );
         if nix::unistd::Uid::effective().is_root() {
             assert_eq!(unsafe_reason(Path::new("/usr/sbin/sshd")), None);
