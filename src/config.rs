@@ -35,6 +35,9 @@ pub struct Config {
     pub forge_shell: PathBuf,
     /// The absolute path of `forge-hook`, which the hook shims run.
     pub forge_hook: PathBuf,
+    /// The absolute path of `forge-keys`, which sshd runs as its `AuthorizedKeysCommand` and
+    /// `AuthorizedPrincipalsCommand` (see `forgectl setup sshd`).
+    pub forge_keys: PathBuf,
     /// The folder of hook shims that every repository's `core.hooksPath` points at.
     pub hooks: PathBuf,
     /// Whether a push that did not come through `forge-shell` (a local `git push` into the
@@ -58,6 +61,7 @@ impl Default for Config {
             admins: Vec::new(),
             forge_shell: "/usr/lib/forge/forge-shell".into(),
             forge_hook: "/usr/lib/forge/forge-hook".into(),
+            forge_keys: "/usr/lib/forge/forge-keys".into(),
             hooks: "/usr/lib/forge/hooks".into(),
             allow_local_push: false,
             log: "info".into(),
@@ -169,6 +173,7 @@ impl Config {
             ("repos", &self.repos),
             ("forge_shell", &self.forge_shell),
             ("forge_hook", &self.forge_hook),
+            ("forge_keys", &self.forge_keys),
             ("hooks", &self.hooks),
         ];
         for (key, path) in paths {
@@ -182,6 +187,13 @@ impl Config {
             return Err(invalid(
                 "forge_shell",
                 "must be a path of letters, digits and . _ / + - only (sshd runs it through a shell)",
+            ));
+        }
+        // sshd splits its AuthorizedKeysCommand line at spaces and expands % tokens in it.
+        if !crate::keys::is_shell_safe_path(&self.forge_keys) {
+            return Err(invalid(
+                "forge_keys",
+                "must be a path of letters, digits and . _ / + - only (it is written into sshd_config)",
             ));
         }
         if let Some(source) = self.path_for_forced_command()
@@ -231,6 +243,7 @@ mod tests {
         assert_eq!(config.keys_user, "forge-keys");
         assert!(config.admins.is_empty());
         assert_eq!(config.forge_shell, Path::new("/usr/lib/forge/forge-shell"));
+        assert_eq!(config.forge_keys, Path::new("/usr/lib/forge/forge-keys"));
         assert!(!config.allow_local_push);
     }
 
@@ -267,6 +280,14 @@ mod tests {
             (
                 "forge_shell = \"/opt/$HOME/forge-shell\"",
                 "'forge_shell' must be a path",
+            ),
+            (
+                "forge_keys = \"/usr/lib/forge/forge keys\"",
+                "'forge_keys' must be a path",
+            ),
+            (
+                "forge_keys = \"forge-keys\"",
+                "'forge_keys' must be an absolute path",
             ),
             (
                 "git_user = \"\"",

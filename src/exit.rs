@@ -59,6 +59,7 @@ pub fn code_of(error: &anyhow::Error) -> Code {
             || cause.is::<crate::policy::document::Error>()
             || cause.is::<crate::gitolite::Error>()
             || cause.is::<crate::gitolite::keydir::Error>()
+            || cause.is::<crate::sshd_setup::Error>()
         {
             return Code::Refused;
         }

@@ -22,6 +22,7 @@ pub mod policy;
 pub mod repo_name;
 pub mod shell;
 pub mod ssh_command;
+pub mod sshd_setup;
 pub mod store;
 pub mod timestamp;
 pub mod user_name;

@@ -15,7 +15,8 @@ pub struct Sshd {
     child: Child,
 }
 
-fn free_port() -> u16 {
+/// Returns a loopback port that nothing listens on now.
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
         .map(|address| address.port())
@@ -47,10 +48,6 @@ impl Sshd {
             );
             assert_eq!(made.code, Some(0), "{made}");
         }
-        if nix::unistd::Uid::effective().is_root() {
-            // sshd refuses to start as root without its privilege separation folder.
-            std::fs::create_dir_all("/run/sshd").unwrap();
-        }
         let port = free_port();
         let config = folder.join("sshd_config");
         std::fs::write(
@@ -76,9 +73,19 @@ impl Sshd {
             ),
         )
         .unwrap();
+        Sshd::run(root, &config, port)
+    }
+
+    /// Starts sshd on the config file `config` (written by the caller, listening on
+    /// 127.0.0.1:`port`), logging to `<root>/sshd.log`, and waits for its banner.
+    pub fn run(root: &Path, config: &Path, port: u16) -> Sshd {
+        if nix::unistd::Uid::effective().is_root() {
+            // sshd refuses to start as root without its privilege separation folder.
+            std::fs::create_dir_all("/run/sshd").unwrap();
+        }
         let child = Command::new(SSHD)
             .args(["-D", "-e", "-f"])
-            .arg(&config)
+            .arg(config)
             .arg("-E")
             .arg(root.join("sshd.log"))
             .stdin(Stdio::null())

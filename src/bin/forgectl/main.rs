@@ -64,6 +64,9 @@ enum Command {
     /// Write the authorized_keys file of the git account
     #[command(subcommand)]
     Keys(commands::keys::Command),
+    /// Set up the system around forge: the sshd configuration
+    #[command(subcommand)]
+    Setup(commands::setup::Command),
 }
 
 fn main() -> ExitCode {
@@ -102,5 +105,6 @@ fn run(args: Args) -> anyhow::Result<Code> {
         Command::Audit(audit) => commands::audit::run(&client, audit),
         Command::Status(status) => commands::status::run(&client, status),
         Command::Keys(command) => commands::keys::run(&client, &config, command),
+        Command::Setup(command) => commands::setup::run(&config, command),
     }
 }

@@ -22,5 +22,6 @@ pub mod keys;
 pub mod policy;
 pub mod principal;
 pub mod repo;
+pub mod setup;
 pub mod status;
 pub mod user;

@@ -1,0 +1,102 @@
+//! `forgectl setup sshd`: show the sshd snippet for the git account, ask, write it, validate
+//! it with sshd and reload sshd.
+
+use forge::config::Config;
+use forge::exit::Code;
+use forge::sshd_setup::{self, Plan, Reload};
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Put forge behind the system sshd: write a Match block for the git account and reload sshd
+    ///
+    /// Prints the file it will write (and the diff from the one already there), asks, writes it
+    /// atomically, validates the main configuration with `sshd -t` (putting the previous file
+    /// back if sshd rejects it) and reloads sshd. Other accounts log in as before.
+    Sshd(SshdArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SshdArgs {
+    /// Write without asking (needed when there is no terminal)
+    #[arg(long)]
+    yes: bool,
+    /// Do not reload sshd afterwards
+    #[arg(long)]
+    no_reload: bool,
+    /// Also trust this user CA (public key) and let forge-keys answer for its certificates
+    #[arg(long, value_name = "FILE")]
+    ca: Option<PathBuf>,
+    /// The snippet to write
+    #[arg(long, value_name = "PATH", default_value = sshd_setup::DEFAULT_FILE)]
+    file: PathBuf,
+    /// The sshd binary that validates the configuration
+    #[arg(long, value_name = "PATH", default_value = sshd_setup::DEFAULT_SSHD)]
+    sshd: PathBuf,
+    /// The main sshd configuration, which must include the snippet
+    #[arg(long, value_name = "PATH", default_value = sshd_setup::DEFAULT_MAIN_CONFIG)]
+    sshd_config: PathBuf,
+}
+
+pub fn run(config: &Config, command: Command) -> anyhow::Result<Code> {
+    let Command::Sshd(args) = command;
+    let contents = sshd_setup::render(config, args.ca.as_deref())?;
+    let paths = sshd_setup::Paths {
+        file: args.file,
+        main_config: args.sshd_config,
+        sshd: args.sshd,
+    };
+    let plan = Plan::new(paths, &config.git_user, contents)?;
+    let file = plan.paths.file.display().to_string();
+    for warning in sshd_setup::warnings(config) {
+        eprintln!("forgectl: warning: {warning}");
+    }
+    if plan.is_unchanged() {
+        println!("{file} already holds these settings; nothing to do");
+        return Ok(Code::Success);
+    }
+    println!("{file} will hold:\n\n{}", plan.contents);
+    if let Some(diff) = plan.diff() {
+        println!("changes to the {file} there now:\n\n{diff}");
+    }
+    if !args.yes {
+        let question = if args.no_reload {
+            format!("Write {file}? [y/N] ")
+        } else {
+            format!("Write {file} and reload sshd? [y/N] ")
+        };
+        if !std::io::stdin().is_terminal() {
+            eprintln!(
+                "forgectl: no terminal to ask on, so nothing was written; give --yes to write {file} without asking"
+            );
+            return Ok(Code::Usage);
+        }
+        print!("{question}");
+        std::io::stdout().flush()?;
+        let mut answer = String::new();
+        std::io::stdin().lock().read_line(&mut answer)?;
+        if !matches!(answer.trim(), "y" | "Y" | "yes" | "Yes") {
+            println!("nothing written");
+            return Ok(Code::Refused);
+        }
+    }
+    plan.install()?;
+    println!(
+        "wrote {file}; sshd -t accepts {}",
+        plan.paths.main_config.display()
+    );
+    if args.no_reload {
+        println!("sshd not reloaded (--no-reload): the settings count once it reloads");
+        return Ok(Code::Success);
+    }
+    match sshd_setup::reload(&plan.paths)? {
+        Reload::Systemd => println!("reloaded sshd with systemctl reload ssh"),
+        Reload::Signalled { pid, pid_file } => println!(
+            "reloaded sshd: sent SIGHUP to pid {pid} from {}",
+            pid_file.display()
+        ),
+        Reload::NotRunning => println!("sshd is not running; the settings count when it starts"),
+    }
+    Ok(Code::Success)
+}
