@@ -9,7 +9,7 @@
 //! user certificate, and that it is valid now.
 
 use crate::identity::Identity;
-use crate::keys::{self, Fingerprint};
+use crate::keys::{self, Fingerprint, shown};
 use serde::{Deserialize, Serialize};
 use ssh_key::HashAlg;
 use ssh_key::certificate::CertType;
@@ -298,20 +298,6 @@ pub fn authorized_principals_line(
         "{} {principal}",
         keys::forced_command_options(forge_shell, config, identity)
     )
-}
-
-/// Returns user text made safe to put in an error message: escaped and at most 64 characters.
-fn shown(text: &str) -> String {
-    const MAX_CHARS: usize = 64;
-    let mut out: String = text
-        .chars()
-        .take(MAX_CHARS)
-        .flat_map(char::escape_debug)
-        .collect();
-    if text.chars().nth(MAX_CHARS).is_some() {
-        out.push_str("...");
-    }
-    out
 }
 
 #[cfg(test)]

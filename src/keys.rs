@@ -842,7 +842,7 @@ fn check_comment(comment: &str) -> Result<(), Error> {
 }
 
 /// Returns user text made safe to put in an error message: escaped and at most 64 characters.
-fn shown(text: &str) -> String {
+pub(crate) fn shown(text: &str) -> String {
     const MAX_CHARS: usize = 64;
     let mut out: String = text
         .chars()

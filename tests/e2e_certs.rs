@@ -16,13 +16,9 @@ fn public(path: &Path) -> String {
 
 #[test]
 fn certificates_log_in_as_their_principals_user_until_the_ca_or_the_user_goes() {
-    if !nix::unistd::Uid::effective().is_root() {
-        eprintln!(
-            "needs root: sshd runs an AuthorizedPrincipalsCommand only as root; CI runs as root"
-        );
+    let Some(command) = RootOwnedCopy::of_forge_keys_when_root() else {
         return;
-    }
-    let command = RootOwnedCopy::of_forge_keys();
+    };
     let mut env = TestEnv::new();
     env.start_forged();
     let corp = env.make_ca("corp");

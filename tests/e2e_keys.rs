@@ -9,11 +9,9 @@ use std::os::unix::process::CommandExt;
 
 #[test]
 fn keys_are_looked_up_at_each_login_without_any_file() {
-    if !nix::unistd::Uid::effective().is_root() {
-        eprintln!("needs root: sshd runs an AuthorizedKeysCommand only as root; CI runs as root");
+    let Some(command) = RootOwnedCopy::of_forge_keys_when_root() else {
         return;
-    }
-    let command = RootOwnedCopy::of_forge_keys();
+    };
     let mut env = TestEnv::new();
     env.start_forged();
     env.add_user("alice");
@@ -53,11 +51,9 @@ fn keys_are_looked_up_at_each_login_without_any_file() {
 
 #[test]
 fn forge_keys_runs_as_an_unprivileged_account_that_may_only_look_up_keys() {
-    if !nix::unistd::Uid::effective().is_root() {
-        eprintln!("needs root: sshd runs an AuthorizedKeysCommand only as root; CI runs as root");
+    let Some(command) = RootOwnedCopy::of_forge_keys_when_root() else {
         return;
-    }
-    let command = RootOwnedCopy::of_forge_keys();
+    };
     let hooks = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("hooks");
     let mut env = TestEnv::with_hooks(&hooks, "keys_user = \"nobody\"\n");
     env.start_forged();
@@ -156,11 +152,9 @@ fn listed_keys(env: &TestEnv, user: &str) -> serde_json::Value {
 
 #[test]
 fn an_expired_key_is_refused_at_the_next_login_and_use_is_recorded() {
-    if !nix::unistd::Uid::effective().is_root() {
-        eprintln!("needs root: sshd runs an AuthorizedKeysCommand only as root; CI runs as root");
+    let Some(command) = RootOwnedCopy::of_forge_keys_when_root() else {
         return;
-    }
-    let command = RootOwnedCopy::of_forge_keys();
+    };
     let mut env = TestEnv::new();
     env.start_forged();
     env.start_sshd_with_keys_command(&command.path());

@@ -39,6 +39,17 @@ pub fn login_user() -> String {
 pub struct RootOwnedCopy(tempfile::TempDir);
 
 impl RootOwnedCopy {
+    /// Returns the copy when the tests run as root, as CI does; otherwise says on stderr that
+    /// the calling test is skipped (sshd runs these commands only as root) and returns `None`.
+    pub fn of_forge_keys_when_root() -> Option<RootOwnedCopy> {
+        if nix::unistd::Uid::effective().is_root() {
+            Some(RootOwnedCopy::of_forge_keys())
+        } else {
+            eprintln!("skipped: sshd runs forge-keys only as root; CI runs as root");
+            None
+        }
+    }
+
     pub fn of_forge_keys() -> RootOwnedCopy {
         let folder = tempfile::Builder::new()
             .prefix("forge-test-keys-")
