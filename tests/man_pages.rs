@@ -206,7 +206,7 @@ fn pages() -> Vec<(&'static str, Page)> {
                     ),
                     (
                         "HOME",
-                        "Passed on to git; nothing else of the environment is.",
+                        "Passed on to git, with a fixed PATH (/usr/local/bin:/usr/bin:/bin); nothing else of the environment is.",
                     ),
                     FORGE_CONFIG,
                     FORGE_LOG_SHIM,
