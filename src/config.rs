@@ -5,7 +5,7 @@
 //! [`DEFAULT_PATH`]. An empty file is a valid configuration, and so is a missing file at the
 //! default path; a file named explicitly must exist.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// Where forge looks for its configuration when told nothing else.
@@ -15,7 +15,10 @@ pub const DEFAULT_PATH: &str = "/etc/forge/forge.toml";
 pub const ENV_VAR: &str = "FORGE_CONFIG";
 
 /// forge's configuration, as read from `forge.toml`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+///
+/// Every key is documented in `man/forge.toml.5` and `packaging/forge.toml`; the tests below
+/// find the keys by serializing the defaults, so a new field cannot be left out of either.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// The Unix socket `forged` listens on and every client connects to.
@@ -262,6 +265,48 @@ mod tests {
         assert_eq!(config.socket, Path::new("/tmp/f.sock"));
         assert_eq!(config.admins, ["alice", "@wheel"]);
         assert!(config.allow_local_push);
+    }
+
+    /// Returns every key of forge.toml with its default as TOML spells it (a string, array or
+    /// boolean reads the same in JSON). JSON rather than TOML, which would leave out a key
+    /// whose default is None.
+    fn keys_and_defaults() -> Vec<(String, String)> {
+        let serde_json::Value::Object(defaults) = serde_json::to_value(Config::default()).unwrap()
+        else {
+            panic!("Config serializes as a table");
+        };
+        defaults
+            .into_iter()
+            .map(|(key, value)| (key, value.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn the_man_page_gives_every_key_with_its_default() {
+        let page = include_str!("../man/forge.toml.5");
+        for (key, default) in keys_and_defaults() {
+            // Each key is a .TP entry whose tag is the key and its default.
+            let tag = format!(
+                "\\fB{}\\fR = {}\n",
+                key.replace('-', "\\-"),
+                default.replace('-', "\\-")
+            );
+            assert!(
+                page.contains(&format!(".TP\n{tag}")),
+                "man/forge.toml.5 lacks the entry {tag:?}; document the key there"
+            );
+        }
+    }
+
+    #[test]
+    fn the_shipped_example_names_every_key() {
+        let example = include_str!("../packaging/forge.toml");
+        for (key, _) in keys_and_defaults() {
+            assert!(
+                example.contains(&format!("\n# {key} = ")),
+                "packaging/forge.toml lacks '# {key} = ...'"
+            );
+        }
     }
 
     #[test]

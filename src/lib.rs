@@ -8,6 +8,7 @@
 
 pub mod authorized_keys;
 pub mod certs;
+pub mod cli;
 pub mod client;
 pub mod config;
 pub mod daemon;

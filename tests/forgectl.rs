@@ -674,3 +674,73 @@ fn principal_mappings_need_a_user_a_valid_principal_and_no_earlier_mapping() {
         .code(1)
         .stderr("forgectl: a mapping of principal 'ops-alice' does not exist\n");
 }
+
+/// Runs `forgectl completions SHELL` with neither a configuration file nor forged.
+fn completions(shell: &str) -> String {
+    let output = forgectl_without_forged()
+        .args(["completions", shell])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success() && output.stderr.is_empty(),
+        "forgectl completions {shell}: {output:?}"
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[test]
+fn completions_need_neither_config_nor_forged_and_cover_the_commands() {
+    for shell in ["bash", "zsh", "fish"] {
+        let script = completions(shell);
+        for word in [
+            "user",
+            "repo",
+            "grant",
+            "sync",
+            "unused-since",
+            "completions",
+        ] {
+            assert!(script.contains(word), "{shell} completions lack {word}");
+        }
+    }
+    forgectl_without_forged()
+        .args(["completions", "tcsh"])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicates::str::contains(
+            "[possible values: bash, zsh, fish]",
+        ));
+}
+
+fn forgectl_without_forged() -> Command {
+    let mut command = Command::new(common::FORGECTL);
+    command.env("FORGE_CONFIG", "/nonexistent/forge.toml");
+    command
+}
+
+#[test]
+fn bash_accepts_the_bash_completions() {
+    let script = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(script.path(), completions("bash")).unwrap();
+    let checked = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(script.path())
+        .output()
+        .unwrap();
+    assert!(checked.status.success(), "bash -n: {checked:?}");
+    // Sourcing it registers the completion function for forgectl.
+    let sourced = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "source {} && complete -p forgectl",
+            script.path().display()
+        ))
+        .output()
+        .unwrap();
+    let registered = String::from_utf8_lossy(&sourced.stdout);
+    assert!(
+        sourced.status.success() && registered.contains("forgectl"),
+        "sourcing the completions: {sourced:?}"
+    );
+}

@@ -2,36 +2,13 @@
 //! lines and hands them to `forge::hooks`.
 
 use anyhow::Context;
-use clap::{Parser, ValueEnum};
+use clap::Parser;
+use forge::cli::forge_hook::{Args, Hook};
 use forge::config::Config;
 use forge::exit::{self, Audience};
 use forge::hooks::{self, PushEnv};
 use forge::logging::{self, Component};
-use std::path::PathBuf;
 use std::process::ExitCode;
-
-/// The git hook of forge repositories: asks forged about each pushed ref update
-///
-/// git runs it through the shims in forge's hooks folder (core.hooksPath). Exit codes:
-/// 0 accepted, 1 refused, 70 internal error, 75 forged unreachable (the push is refused).
-#[derive(Debug, Parser)]
-#[command(name = "forge-hook", version)]
-struct Args {
-    /// The configuration file [default: $FORGE_CONFIG, else /etc/forge/forge.toml]
-    #[arg(long, value_name = "PATH")]
-    config: Option<PathBuf>,
-    /// Which hook git is running
-    #[arg(value_enum)]
-    hook: Hook,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum Hook {
-    /// Decide every update before git makes any
-    PreReceive,
-    /// Report the updates git made
-    PostReceive,
-}
 
 fn main() -> ExitCode {
     logging::init(Component::ForgeHook, "off");

@@ -3,38 +3,13 @@
 //! certificate and prints them; prints nothing otherwise.
 
 use clap::Parser;
+use forge::cli::forge_keys::Args;
 use forge::client::{self, Client};
 use forge::config::Config;
 use forge::exit::{self, Audience};
 use forge::logging::{self, Component};
 use forge::wire::{Request, Response};
-use std::path::PathBuf;
 use std::process::ExitCode;
-
-/// sshd's AuthorizedKeysCommand: print the forced-command line of a known key, else nothing
-///
-/// Configure sshd with `AuthorizedKeysCommand /usr/lib/forge/forge-keys %u %t %k`. For SSH user
-/// certificates, add `AuthorizedPrincipalsCommand /usr/lib/forge/forge-keys --principals %u %t
-/// %k`: %k is then the whole certificate, from which forged reads the signing CA and the
-/// principals (sshd's %i and %s, the key id and serial, name neither). When forged is
-/// unreachable it prints nothing (no login), says why on stderr and exits 75.
-#[derive(Debug, Parser)]
-#[command(name = "forge-keys", version)]
-struct Args {
-    /// The configuration file [default: $FORGE_CONFIG, else /etc/forge/forge.toml]
-    #[arg(long, value_name = "PATH")]
-    config: Option<PathBuf>,
-    /// Answer as AuthorizedPrincipalsCommand: one authorized_principals line per principal of
-    /// the certificate that maps to a forge user
-    #[arg(long)]
-    principals: bool,
-    /// The account being logged in (%u)
-    login: String,
-    /// The key or certificate type (%t)
-    key_type: String,
-    /// The key or certificate, base64 (%k)
-    key: String,
-}
 
 fn main() -> ExitCode {
     logging::init(Component::ForgeKeys, "off");

@@ -2,31 +2,13 @@
 //! SSH session to `forge::shell`.
 
 use clap::Parser;
+use forge::cli::forge_shell::Args;
 use forge::config::Config;
 use forge::exit::{self, Audience};
-use forge::identity::Identity;
 use forge::logging::{self, Component};
 use forge::shell::{self, Invocation};
 use std::os::unix::ffi::OsStringExt;
-use std::path::PathBuf;
 use std::process::ExitCode;
-
-/// The forced command of forge keys and certificates: checks SSH_ORIGINAL_COMMAND with forged
-/// and runs git
-///
-/// sshd runs it from an authorized_keys line written by `forgectl keys sync` or printed by
-/// `forge-keys`, or an authorized_principals line printed by `forge-keys --principals`. Exit codes:
-/// 0 success, 1 refused, 2 usage, 70 internal error, 75 forged unreachable.
-#[derive(Debug, Parser)]
-#[command(name = "forge-shell", version)]
-struct Args {
-    /// The configuration file [default: $FORGE_CONFIG, else /etc/forge/forge.toml]
-    #[arg(long, value_name = "PATH")]
-    config: Option<PathBuf>,
-    /// Who logged in: a key as `key-<id>`, a certificate as `cert-<ca id>:<user>`
-    #[arg(value_name = "IDENTITY", value_parser = Identity::parse_arg)]
-    identity: Identity,
-}
 
 fn main() -> ExitCode {
     logging::init(Component::ForgeShell, "off");

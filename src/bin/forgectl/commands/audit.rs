@@ -1,27 +1,10 @@
 //! `forgectl audit`.
 
 use crate::output;
+use forge::cli::forgectl::audit::Args;
 use forge::client::Client;
 use forge::exit::Code;
-use forge::repo_name::RepoName;
-use forge::user_name::UserName;
 use forge::wire::{Request, Response};
-
-#[derive(Debug, clap::Args)]
-pub struct Args {
-    /// Only updates to this repository
-    #[arg(long, value_parser = RepoName::from_admin)]
-    repo: Option<RepoName>,
-    /// Only updates by this user
-    #[arg(long)]
-    user: Option<UserName>,
-    /// At most this many entries
-    #[arg(long, default_value_t = 50)]
-    limit: u32,
-    /// Print JSON instead of a table
-    #[arg(long)]
-    json: bool,
-}
 
 pub fn run(client: &Client, args: Args) -> anyhow::Result<Code> {
     let request = Request::Audit {

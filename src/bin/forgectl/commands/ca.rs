@@ -2,35 +2,10 @@
 
 use crate::commands::key::read_key;
 use crate::output;
-use forge::certs::CaName;
+use forge::cli::forgectl::ca::Command;
 use forge::client::Client;
 use forge::exit::Code;
 use forge::wire::{Request, Response};
-use std::path::PathBuf;
-
-#[derive(Debug, clap::Subcommand)]
-pub enum Command {
-    /// Trust a user CA: certificates it signs log in as the users their principals name
-    Add {
-        /// A name for the CA: letters, digits, '.', '_' and '-'
-        #[arg(value_parser = CaName::parse)]
-        name: CaName,
-        /// A .pub file holding the CA's public key, or '-' for standard input
-        file: PathBuf,
-    },
-    /// List the trusted user CAs
-    List {
-        /// Print JSON instead of a table
-        #[arg(long)]
-        json: bool,
-    },
-    /// Stop trusting a user CA; its certificates are refused at the next login
-    Remove {
-        /// The CA's name
-        #[arg(value_parser = CaName::parse)]
-        name: CaName,
-    },
-}
 
 pub fn run(client: &Client, command: Command) -> anyhow::Result<Code> {
     match command {

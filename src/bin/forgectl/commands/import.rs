@@ -1,29 +1,11 @@
 //! `forgectl import gitolite`: users, keys, repositories and the policy of a gitolite site.
 
 use anyhow::Context;
+use forge::cli::forgectl::import::Command;
 use forge::client::Client;
 use forge::exit::Code;
 use forge::gitolite::{self, Settings, import};
 use forge::wire::{Request, Response};
-use std::path::PathBuf;
-
-#[derive(Debug, clap::Subcommand)]
-pub enum Command {
-    /// Import a gitolite.conf (and its includes) and, with --keydir, its users' keys
-    Gitolite {
-        /// The gitolite.conf
-        conf: PathBuf,
-        /// The keydir (alice.pub, alice@laptop.pub, subfolders)
-        #[arg(long, value_name = "DIR")]
-        keydir: Option<PathBuf>,
-        /// Import what can be imported even when some of it cannot (it is listed)
-        #[arg(long)]
-        partial: bool,
-        /// Only print what would change
-        #[arg(long)]
-        dry_run: bool,
-    },
-}
 
 pub fn run(client: &Client, command: Command) -> anyhow::Result<Code> {
     let Command::Gitolite {

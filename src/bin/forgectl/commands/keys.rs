@@ -2,21 +2,12 @@
 
 use anyhow::Context;
 use forge::authorized_keys;
+use forge::cli::forgectl::keys::Command;
 use forge::client::Client;
 use forge::config::Config;
 use forge::exit::Code;
 use forge::wire::{Request, Response};
 use std::path::{Path, PathBuf};
-
-#[derive(Debug, clap::Subcommand)]
-pub enum Command {
-    /// Rewrite forge's block of authorized_keys from forged's keys; other lines are kept
-    Sync {
-        /// The file [default: ~<git_user>/.ssh/authorized_keys]
-        #[arg(long, value_name = "PATH")]
-        file: Option<PathBuf>,
-    },
-}
 
 pub fn run(client: &Client, config: &Config, command: Command) -> anyhow::Result<Code> {
     let Command::Sync { file } = command;

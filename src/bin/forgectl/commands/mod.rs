@@ -16,6 +16,7 @@ macro_rules! ask {
 pub mod access;
 pub mod audit;
 pub mod ca;
+pub mod completions;
 pub mod import;
 pub mod key;
 pub mod keys;

@@ -1,27 +1,12 @@
 //! `forgectl policy export|apply` and `forgectl protect`.
 
 use anyhow::Context;
+use forge::cli::forgectl::policy::{Command, ProtectArgs};
 use forge::client::Client;
 use forge::exit::Code;
 use forge::policy::document::{Document, RuleRow};
-use forge::repo_name::RepoName;
 use forge::wire::{Request, Response};
 use std::io::Read;
-use std::path::PathBuf;
-
-#[derive(Debug, clap::Subcommand)]
-pub enum Command {
-    /// Print the policy (groups, rules, options) as a TOML file
-    Export,
-    /// Replace the policy with a TOML file's, in one transaction; prints what changes
-    Apply {
-        /// The policy file, or '-' for standard input
-        file: PathBuf,
-        /// Only print what would change
-        #[arg(long)]
-        dry_run: bool,
-    },
-}
 
 pub fn run(client: &Client, command: Command) -> anyhow::Result<Code> {
     match command {
@@ -63,22 +48,6 @@ pub fn print_changes(lines: &[String], applied: bool) {
         (false, true) => println!("applied {} change(s)", lines.len()),
         (false, false) => println!("dry run: {} change(s) not applied", lines.len()),
     }
-}
-
-#[derive(Debug, clap::Args)]
-pub struct ProtectArgs {
-    /// The repository
-    #[arg(value_parser = RepoName::from_admin)]
-    repo: RepoName,
-    /// The branch to protect: no force push, no delete, and only the pushers push to it
-    #[arg(required_unless_present = "tags", conflicts_with = "tags")]
-    branch: Option<String>,
-    /// Make tags immutable instead: the pushers may create tags, nobody moves or deletes one
-    #[arg(long)]
-    tags: bool,
-    /// Who may push (users or @groups, comma-separated)
-    #[arg(long, value_delimiter = ',', required = true)]
-    pushers: Vec<String>,
 }
 
 /// Writes the rules that protect a branch or the tags, in front of every other rule.

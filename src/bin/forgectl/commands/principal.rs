@@ -2,35 +2,10 @@
 //! than the one of their name.
 
 use crate::output;
-use forge::certs::Principal;
+use forge::cli::forgectl::principal::Command;
 use forge::client::Client;
 use forge::exit::Code;
-use forge::user_name::UserName;
 use forge::wire::{Request, Response};
-
-#[derive(Debug, clap::Subcommand)]
-pub enum Command {
-    /// Log certificates with this principal in as USER
-    Map {
-        /// The certificate principal: no whitespace, control characters, ',' or '"'
-        #[arg(value_parser = Principal::parse)]
-        principal: Principal,
-        /// The forge user it logs in as
-        user: UserName,
-    },
-    /// Remove a principal's mapping; it logs in as the user of its name again, if any
-    Unmap {
-        /// The certificate principal
-        #[arg(value_parser = Principal::parse)]
-        principal: Principal,
-    },
-    /// List principal mappings
-    List {
-        /// Print JSON instead of a table
-        #[arg(long)]
-        json: bool,
-    },
-}
 
 pub fn run(client: &Client, command: Command) -> anyhow::Result<Code> {
     match command {

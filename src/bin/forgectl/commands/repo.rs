@@ -1,59 +1,10 @@
 //! `forgectl repo create|list|remove`.
 
 use crate::output;
+use forge::cli::forgectl::repo::Command;
 use forge::client::Client;
 use forge::exit::{self, Code};
-use forge::repo_name::RepoName;
 use forge::wire::{Request, Response, RoleChange};
-
-#[derive(Debug, clap::Subcommand)]
-pub enum Command {
-    /// Create a bare repository that only forge users can reach
-    Create {
-        /// The name, such as acme/widgets (a trailing .git is dropped)
-        #[arg(value_parser = RepoName::from_admin)]
-        name: RepoName,
-        /// One line saying what the repository holds
-        #[arg(long, default_value = "")]
-        description: String,
-        /// Let every registered user read it
-        #[arg(long)]
-        public: bool,
-        /// Create it from a pattern on this user's behalf, with them as its creator, exactly as
-        /// if they had pushed to it
-        #[arg(long, conflicts_with = "public")]
-        creator: Option<forge::user_name::UserName>,
-    },
-    /// List repositories with their grants
-    List {
-        /// Print JSON instead of a table
-        #[arg(long)]
-        json: bool,
-    },
-    /// List or change the roles (READERS, WRITERS) of a repository created from a pattern
-    Perms {
-        /// The repository
-        #[arg(value_parser = RepoName::from_admin)]
-        name: RepoName,
-        /// + to give, - to take away; nothing lists
-        #[arg(value_parser = ["+", "-"], requires = "role")]
-        change: Option<String>,
-        /// READERS or WRITERS
-        #[arg(requires = "member")]
-        role: Option<String>,
-        /// A user or @group
-        member: Option<String>,
-    },
-    /// Remove a repository; its files are moved to <repos>/.removed, not deleted
-    Remove {
-        /// The name
-        #[arg(value_parser = RepoName::from_admin)]
-        name: RepoName,
-        /// Confirm the removal
-        #[arg(long)]
-        yes: bool,
-    },
-}
 
 pub fn run(client: &Client, command: Command) -> anyhow::Result<Code> {
     match command {

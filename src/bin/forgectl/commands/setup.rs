@@ -1,43 +1,11 @@
 //! `forgectl setup sshd`: show the sshd snippet for the git account, ask, write it, validate
 //! it with sshd and reload sshd.
 
+use forge::cli::forgectl::setup::Command;
 use forge::config::Config;
 use forge::exit::Code;
 use forge::sshd_setup::{self, Plan, Reload};
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::PathBuf;
-
-#[derive(Debug, clap::Subcommand)]
-pub enum Command {
-    /// Put forge behind the system sshd: write a Match block for the git account and reload sshd
-    ///
-    /// Prints the file it will write (and the diff from the one already there), asks, writes it
-    /// atomically, validates the main configuration with `sshd -t` (putting the previous file
-    /// back if sshd rejects it) and reloads sshd. Other accounts log in as before.
-    Sshd(SshdArgs),
-}
-
-#[derive(Debug, clap::Args)]
-pub struct SshdArgs {
-    /// Write without asking (needed when there is no terminal)
-    #[arg(long)]
-    yes: bool,
-    /// Do not reload sshd afterwards
-    #[arg(long)]
-    no_reload: bool,
-    /// Also trust this user CA (public key) and let forge-keys answer for its certificates
-    #[arg(long, value_name = "FILE")]
-    ca: Option<PathBuf>,
-    /// The snippet to write
-    #[arg(long, value_name = "PATH", default_value = sshd_setup::DEFAULT_FILE)]
-    file: PathBuf,
-    /// The sshd binary that validates the configuration
-    #[arg(long, value_name = "PATH", default_value = sshd_setup::DEFAULT_SSHD)]
-    sshd: PathBuf,
-    /// The main sshd configuration, which must include the snippet
-    #[arg(long, value_name = "PATH", default_value = sshd_setup::DEFAULT_MAIN_CONFIG)]
-    sshd_config: PathBuf,
-}
 
 pub fn run(config: &Config, command: Command) -> anyhow::Result<Code> {
     let Command::Sshd(args) = command;

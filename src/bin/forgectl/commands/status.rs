@@ -1,15 +1,9 @@
 //! `forgectl status`.
 
+use forge::cli::forgectl::status::Args;
 use forge::client::Client;
 use forge::exit::Code;
 use forge::wire::{Request, Response};
-
-#[derive(Debug, clap::Args)]
-pub struct Args {
-    /// Print JSON instead of lines
-    #[arg(long)]
-    json: bool,
-}
 
 pub fn run(client: &Client, args: Args) -> anyhow::Result<Code> {
     let status = ask!(client, Request::Status, Response::Status(status) => status);

@@ -1,30 +1,10 @@
 //! `forgectl user add|list|remove`.
 
 use crate::output;
+use forge::cli::forgectl::user::Command;
 use forge::client::Client;
 use forge::exit::Code;
-use forge::user_name::UserName;
 use forge::wire::{Request, Response};
-
-#[derive(Debug, clap::Subcommand)]
-pub enum Command {
-    /// Add a user
-    Add {
-        /// The user name: letters, digits, '.', '_' and '-'
-        name: UserName,
-    },
-    /// List users with their number of keys
-    List {
-        /// Print JSON instead of a table
-        #[arg(long)]
-        json: bool,
-    },
-    /// Remove a user with their keys and grants (their audit history stays)
-    Remove {
-        /// The user name
-        name: UserName,
-    },
-}
 
 pub fn run(client: &Client, command: Command) -> anyhow::Result<Code> {
     match command {
