@@ -189,7 +189,10 @@ pub fn render(config: &Config, ca: Option<&Path>) -> Result<String, Error> {
             keys_user = config.keys_user,
         ));
     }
-    text.push_str("    AcceptEnv GIT_PROTOCOL\n    DisableForwarding yes\n    PermitTTY no\n");
+    text.push_str(
+        "    AcceptEnv GIT_PROTOCOL\n    DisableForwarding yes\n    PermitTTY no\n\
+         \x20   PasswordAuthentication no\n    KbdInteractiveAuthentication no\n",
+    );
     Ok(text)
 }
 

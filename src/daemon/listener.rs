@@ -1,5 +1,5 @@
-//! The Unix socket: binding it safely, accepting connections, and serving each connection's
-//! requests on its own thread.
+//! The Unix socket: taking it from systemd (socket activation) or binding it safely, accepting
+//! connections, and serving each connection's requests on its own thread.
 
 use super::{Daemon, Error, handlers, peer::Caller};
 use crate::wire::{self, ErrorKind, Request, Response};
@@ -25,13 +25,62 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 /// How often the accept loop looks at the stop flag and runs periodic work.
 const TICK: Duration = Duration::from_millis(250);
 
-/// A bound socket that removes its file when dropped.
+/// A listening socket; one forged bound itself removes its file when dropped.
 pub(super) struct Listener {
     listener: UnixListener,
     path: PathBuf,
+    /// Whether forged bound the socket, and so owns its file. A socket systemd passed belongs
+    /// to the socket unit: systemd keeps listening while forged restarts, so its file stays.
+    owns_file: bool,
 }
 
 impl Listener {
+    /// Returns the socket systemd passed (`LISTEN_FDS`, with `LISTEN_PID` naming this process),
+    /// else binds `path` as [`Listener::bind`] does.
+    ///
+    /// A passed socket must be one listening Unix stream socket on `path` itself, so clients
+    /// that read the same forge.toml find it.
+    pub(super) fn open(path: &Path) -> Result<Listener, Error> {
+        match Listener::inherited(path)? {
+            Some(listener) => Ok(listener),
+            None => Listener::bind(path),
+        }
+    }
+
+    fn inherited(path: &Path) -> Result<Option<Listener>, Error> {
+        let mut passed = listenfd::ListenFd::from_env();
+        match passed.len() {
+            0 => return Ok(None),
+            1 => {}
+            count => return Err(Error::PassedSockets { count }),
+        }
+        let activation_error = Error::PassedSocket;
+        let Some(listener) = passed.take_unix_listener(0).map_err(activation_error)? else {
+            return Ok(None);
+        };
+        let address = listener.local_addr().map_err(activation_error)?;
+        if address.as_pathname() != Some(path) {
+            return Err(Error::PassedOtherSocket {
+                passed: address.as_pathname().map_or_else(
+                    || "an unnamed socket".to_owned(),
+                    |p| p.display().to_string(),
+                ),
+                configured: path.to_owned(),
+            });
+        }
+        listener.set_nonblocking(true).map_err(activation_error)?;
+        Ok(Some(Listener {
+            listener,
+            path: path.to_owned(),
+            owns_file: false,
+        }))
+    }
+
+    /// Returns whether the socket came from systemd rather than from binding it here.
+    pub(super) fn is_inherited(&self) -> bool {
+        !self.owns_file
+    }
+
     /// Binds `path`: a stale socket file (no one answers) is replaced, a live one is not stolen,
     /// and anything that is not a socket is left alone.
     pub(super) fn bind(path: &Path) -> Result<Listener, Error> {
@@ -73,6 +122,7 @@ impl Listener {
         Ok(Listener {
             listener,
             path: path.to_owned(),
+            owns_file: true,
         })
     }
 
@@ -115,7 +165,9 @@ impl Listener {
 
 impl Drop for Listener {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
+        if self.owns_file {
+            let _ = std::fs::remove_file(&self.path);
+        }
     }
 }
 

@@ -66,6 +66,28 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// systemd passed more than the one socket forged listens on.
+    #[error("systemd passed {count} sockets; forged listens on exactly one (check forged.socket)")]
+    PassedSockets {
+        /// How many.
+        count: usize,
+    },
+    /// The socket systemd passed is not a listening Unix stream socket.
+    #[error(
+        "the socket systemd passed is not a Unix stream socket; check ListenStream= in forged.socket"
+    )]
+    PassedSocket(#[source] std::io::Error),
+    /// The socket systemd passed is not the one forge.toml names, so clients would miss it.
+    #[error(
+        "systemd passed a socket on {passed} but forge.toml says socket = {}; make forged.socket and forge.toml agree",
+        configured.display()
+    )]
+    PassedOtherSocket {
+        /// Where the passed socket listens.
+        passed: String,
+        /// The socket forge.toml names.
+        configured: PathBuf,
+    },
     /// The stored policy does not build (it was valid when stored; a newer forge wrote it?).
     #[error("the stored policy is not valid")]
     Policy(#[source] crate::policy::document::Error),
@@ -139,15 +161,17 @@ impl Daemon {
     }
 
     /// Serves until SIGTERM or SIGINT, then stops accepting, lets open connections finish
-    /// briefly, and removes the socket.
+    /// briefly, and removes the socket, unless systemd passed it (socket activation), in which
+    /// case the socket and its file stay with systemd.
     pub fn serve(self) -> Result<(), Error> {
         let stop = Arc::new(AtomicBool::new(false));
         for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
             signal_hook::flag::register(signal, Arc::clone(&stop)).map_err(Error::Signals)?;
         }
-        let listener = listener::Listener::bind(&self.config.socket)?;
+        let listener = listener::Listener::open(&self.config.socket)?;
         tracing::info!(
             socket = %self.config.socket.display(),
+            activated = listener.is_inherited(),
             database = %self.config.database.display(),
             repos = %self.config.repos.display(),
             version = env!("CARGO_PKG_VERSION"),
