@@ -66,13 +66,26 @@ fn to_key_info(row: KeyRow) -> Result<KeyInfo, Error> {
     })
 }
 
-/// What forge-shell's questions need to know of a key: whose it is and until when it works.
+/// What forge-shell's questions need to know of a key: whose it is, until when it works and
+/// when its use was last recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyUse {
     /// The key's owner.
     pub user: UserName,
     /// When the key stops working; `None` for never.
     pub expires: Option<Timestamp>,
+    /// When its last use was recorded; `None` for never.
+    pub last_used: Option<Timestamp>,
+}
+
+impl KeyUse {
+    /// Returns whether a use at `now` should be written down: none is recorded yet, or the
+    /// last one is [`LAST_USE_GRANULARITY_SECONDS`] old. Deciding this from the row already
+    /// read keeps most requests free of any write.
+    pub fn is_use_due(&self, now: Timestamp) -> bool {
+        self.last_used
+            .is_none_or(|last| last.unix() <= now.unix() - LAST_USE_GRANULARITY_SECONDS)
+    }
 }
 
 /// How long after a recorded use another use is not written down, in seconds.
@@ -245,19 +258,20 @@ impl Store {
     /// Returns the owner and expiry of key `id`, if the key exists.
     pub fn key_use(&self, id: KeyId) -> Result<Option<KeyUse>, Error> {
         let connection = self.lock();
-        let found: Option<(String, Option<i64>)> = connection
+        let found: Option<(String, Option<i64>, Option<i64>)> = connection
             .query_row(
-                "SELECT u.name, k.expires_at FROM keys k JOIN users u ON u.id = k.user_id \
-                 WHERE k.id = ?1",
+                "SELECT u.name, k.expires_at, k.last_used_at FROM keys k \
+                 JOIN users u ON u.id = k.user_id WHERE k.id = ?1",
                 [id.get()],
-                |row| Ok((row.get(0)?, row.get(1)?)),
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
             )
             .optional()?;
         found
-            .map(|(user, expires)| {
+            .map(|(user, expires, last_used)| {
                 Ok(KeyUse {
                     user: parse_stored("user name", user, UserName::parse)?,
                     expires: stored_time("key expiry", expires)?,
+                    last_used: stored_time("key last use", last_used)?,
                 })
             })
             .transpose()
@@ -432,12 +446,17 @@ mod tests {
                 .unwrap()
                 .last_used
         };
+        assert!(store.key_use(key.id).unwrap().unwrap().is_use_due(first));
         assert!(store.record_key_use(key.id, first).unwrap());
+        let recorded = store.key_use(key.id).unwrap().unwrap();
+        assert_eq!(recorded.last_used, Some(first));
         assert_eq!(last_used(key.id), Some(first));
         let within = at("2030-01-01T10:00:59Z");
+        assert!(!recorded.is_use_due(within));
         assert!(!store.record_key_use(key.id, within).unwrap());
         assert_eq!(last_used(key.id), Some(first), "not written again");
         let minute_on = at("2030-01-01T10:01:00Z");
+        assert!(recorded.is_use_due(minute_on));
         assert!(store.record_key_use(key.id, minute_on).unwrap());
         assert_eq!(last_used(key.id), Some(minute_on));
         assert_eq!(last_used(other.id), None, "only that key");

@@ -61,7 +61,9 @@ fn key_owner(daemon: &Daemon, key: KeyId) -> Result<Option<UserName>, Failure> {
         tracing::warn!(user = %found.user, key = %key, expired = %expired, "expired key; denied");
         return Ok(None);
     }
-    if let Err(error) = daemon.store.record_key_use(key, now) {
+    if found.is_use_due(now)
+        && let Err(error) = daemon.store.record_key_use(key, now)
+    {
         tracing::warn!(key = %key, error = %format!("{:#}", anyhow::Error::new(error)), "cannot record the key's use; going on");
     }
     Ok(Some(found.user))
