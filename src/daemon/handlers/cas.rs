@@ -2,15 +2,13 @@
 //! (`forgectl ca`, `forgectl principal`), and the `authorized_principals` lines `forge-keys
 //! --principals` asks for at each certificate login.
 
-use super::{Daemon, Handled};
+use super::{Daemon, Failure, Handled};
 use crate::certs::{self, CaName, Presented, Principal};
 use crate::identity::Identity;
 use crate::keys::PublicKey;
 use crate::store;
 use crate::user_name::UserName;
 use crate::wire::Response;
-
-use super::Failure;
 
 pub(super) fn ca_add(daemon: &Daemon, name: CaName, text: &str) -> Handled {
     let key = PublicKey::parse_authorized(text)
