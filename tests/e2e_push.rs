@@ -216,3 +216,52 @@ fn an_update_accepted_before_forged_was_killed_is_recorded_exactly_once() {
     let status = env.forgectl_ok(["status", "--json"]);
     assert!(status.stdout.contains("\"pending_updates\": 0"), "{status}");
 }
+
+#[test]
+fn a_repository_that_lost_its_hooks_is_brought_back_under_forge_when_forged_starts() {
+    let mut env = TestEnv::new();
+    start(&mut env);
+    let hooks_path = |env: &TestEnv| {
+        git2::Repository::open_bare(env.path("repos/acme/widgets.git"))
+            .unwrap()
+            .config()
+            .unwrap()
+            .snapshot()
+            .unwrap()
+            .get_string("core.hooksPath")
+            .ok()
+    };
+    let forge_hooks = hooks_path(&env).expect("forge set core.hooksPath");
+    // As if made before the hooks folder moved, or by hand: git's own (empty) hooks folder.
+    env.stop_forged();
+    git2::Repository::open_bare(env.path("repos/acme/widgets.git"))
+        .unwrap()
+        .config()
+        .unwrap()
+        .remove("core.hooksPath")
+        .unwrap();
+    env.start_forged();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while hooks_path(&env).as_deref() != Some(forge_hooks.as_str()) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "core.hooksPath was not restored\n{}",
+            env.logs()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+
+    // Pushes go through forge's hooks again: only post-receive writes the audit log.
+    let alice = env.as_user("alice");
+    alice.start_work("alice-work");
+    let pushed = alice.git_in("alice-work", ["push", "forge:acme/widgets", "main"]);
+    assert_eq!(pushed.code, Some(0), "{pushed}");
+    assert_eq!(audit(&env).len(), 1);
+    assert!(
+        std::fs::read_to_string(env.path("forged.log"))
+            .unwrap()
+            .contains("repository settings brought in line with forge's"),
+        "{}",
+        env.logs()
+    );
+}

@@ -97,19 +97,45 @@ fn init_bare(path: &Path, hooks: &Path) -> Result<(), Error> {
     .map_err(git_error)?;
     let mut config = repository.config().map_err(git_error)?;
     let hooks_path = hooks.to_string_lossy();
-    let settings: [(&str, &str); 5] = [
-        ("core.hooksPath", &hooks_path),
-        ("receive.fsckObjects", "true"),
-        ("core.fsync", "committed"),
-        ("core.fsyncMethod", "fsync"),
-        ("core.logAllRefUpdates", "true"),
-    ];
-    for (name, value) in settings {
+    for (name, value) in forge_settings(&hooks_path) {
         config.set_str(name, value).map_err(git_error)?;
     }
     // libgit2 leaves sample hooks behind; core.hooksPath makes them dead weight.
     let _ = fs::remove_dir_all(path.join("hooks"));
     Ok(())
+}
+
+/// The configuration every forge repository carries (see [`create_bare`]).
+fn forge_settings(hooks_path: &str) -> [(&'static str, &str); 5] {
+    [
+        ("core.hooksPath", hooks_path),
+        ("receive.fsckObjects", "true"),
+        ("core.fsync", "committed"),
+        ("core.fsyncMethod", "fsync"),
+        ("core.logAllRefUpdates", "true"),
+    ]
+}
+
+/// Brings the configuration of the existing bare repository at `path` in line with forge's
+/// (see [`create_bare`]): a repository made before the hooks folder moved, or by hand, gets
+/// `core.hooksPath` and the other settings. Returns the names of the settings it changed.
+pub fn align_settings(path: &Path, hooks: &Path) -> Result<Vec<&'static str>, Error> {
+    let git_error = |source| Error::Git {
+        path: path.to_owned(),
+        source,
+    };
+    let repository = git2::Repository::open_bare(path).map_err(git_error)?;
+    let mut config = repository.config().map_err(git_error)?;
+    let current = config.snapshot().map_err(git_error)?;
+    let hooks_path = hooks.to_string_lossy();
+    let mut changed = Vec::new();
+    for (name, value) in forge_settings(&hooks_path) {
+        if current.get_str(name).ok() != Some(value) {
+            config.set_str(name, value).map_err(git_error)?;
+            changed.push(name);
+        }
+    }
+    Ok(changed)
 }
 
 /// Moves the repository at `path` into `<root>/.removed/<unix time>/`, keeping its relative
@@ -164,6 +190,30 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(leftovers, ["widgets.git"]);
+    }
+
+    #[test]
+    fn an_existing_repository_is_brought_in_line_once() {
+        let root = tempfile::tempdir().unwrap();
+        let path = root.path().join("old.git");
+        git2::Repository::init_bare(&path).unwrap();
+        let hooks = Path::new("/usr/lib/forge/hooks");
+        let changed = align_settings(&path, hooks).unwrap();
+        assert!(changed.contains(&"core.hooksPath"), "{changed:?}");
+        let config = git2::Repository::open_bare(&path)
+            .unwrap()
+            .config()
+            .unwrap()
+            .snapshot()
+            .unwrap();
+        assert_eq!(
+            config.get_str("core.hooksPath").unwrap(),
+            "/usr/lib/forge/hooks"
+        );
+        assert!(align_settings(&path, hooks).unwrap().is_empty());
+        let moved = align_settings(&path, Path::new("/opt/forge/hooks")).unwrap();
+        assert_eq!(moved, ["core.hooksPath"]);
+        assert!(align_settings(&root.path().join("missing.git"), hooks).is_err());
     }
 
     #[test]

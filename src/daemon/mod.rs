@@ -10,6 +10,7 @@ mod listener;
 mod peer;
 mod policy_state;
 mod reconcile;
+mod settings;
 
 use crate::config::Config;
 use crate::policy::Policy;
@@ -94,6 +95,9 @@ pub enum Error {
     /// Signal handlers cannot be installed.
     #[error("cannot install signal handlers")]
     Signals(#[source] std::io::Error),
+    /// A thread of forged's own cannot be started.
+    #[error("cannot start a thread")]
+    Thread(#[source] std::io::Error),
 }
 
 /// Everything a request handler may use.
@@ -178,6 +182,11 @@ impl Daemon {
             "forged listening"
         );
         let daemon = Arc::new(self);
+        let aligning = Arc::clone(&daemon);
+        std::thread::Builder::new()
+            .name("settings".into())
+            .spawn(move || settings::align_all(&aligning))
+            .map_err(Error::Thread)?;
         let periodic = Arc::clone(&daemon);
         let mut last_reconcile = Instant::now();
         listener.serve(&stop, &daemon, move || {

@@ -111,6 +111,15 @@ impl Store {
         Ok(())
     }
 
+    /// Returns the name of every repository, in order.
+    pub fn repo_names(&self) -> Result<Vec<RepoName>, Error> {
+        let connection = self.lock();
+        let mut statement = connection.prepare("SELECT name FROM repos ORDER BY name")?;
+        let rows = statement.query_map([], |row| row.get::<_, String>(0))?;
+        rows.map(|name| parse_stored("repository name", name?, RepoName::parse))
+            .collect()
+    }
+
     /// Returns every repository with its grants, by name.
     pub fn list_repos(&self) -> Result<Vec<RepoInfo>, Error> {
         let connection = self.lock();

@@ -1,0 +1,44 @@
+//! Bringing every registered repository's git configuration in line with forge's at start-up:
+//! `core.hooksPath` pointing at the configured hook shims, and the settings new repositories get
+//! (see [`super::disk::create_bare`]). A repository created before the hooks folder moved, or
+//! put in place by hand, is then decided by forged like any other.
+//!
+//! It runs in a thread of its own after forged starts listening, so a restart at thousands of
+//! repositories does not keep clients waiting.
+
+use super::{Daemon, disk};
+
+/// Checks every registered repository that has a folder and fixes the settings that differ.
+pub(super) fn align_all(daemon: &Daemon) {
+    let names = match daemon.store.repo_names() {
+        Ok(names) => names,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot list repositories to check their settings");
+            return;
+        }
+    };
+    let (mut aligned, mut failed) = (0usize, 0usize);
+    for repo in &names {
+        let path = repo.to_path(&daemon.config.repos);
+        if !path.is_dir() {
+            continue;
+        }
+        match disk::align_settings(&path, &daemon.config.hooks) {
+            Ok(changed) if changed.is_empty() => {}
+            Ok(changed) => {
+                aligned += 1;
+                tracing::info!(repo = %repo, settings = %changed.join(", "), "repository settings brought in line with forge's");
+            }
+            Err(e) => {
+                failed += 1;
+                tracing::warn!(repo = %repo, error = %e, "cannot check the repository's settings");
+            }
+        }
+    }
+    tracing::info!(
+        repositories = names.len(),
+        aligned,
+        failed,
+        "repository settings checked"
+    );
+}
