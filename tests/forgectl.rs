@@ -357,10 +357,7 @@ fn a_second_forged_does_not_steal_a_live_socket_and_a_stale_one_is_replaced() {
 
 #[test]
 fn accounts_without_a_role_are_refused() {
-    if !nix::unistd::Uid::effective().is_root() {
-        eprintln!(
-            "needs root to run forgectl as another account; covered in CI, which runs as root"
-        );
+    if !common::running_as_root("forgectl runs as another account") {
         return;
     }
     let env = running();

@@ -32,18 +32,21 @@ fn main() -> ExitCode {
             key: args.key,
         }
     };
-    match client.call(&request) {
-        Ok(Response::AuthorizedKeys { lines } | Response::AuthorizedPrincipals { lines }) => {
+    // Only the answer that matches the question: a key line printed for a principals question
+    // (or the reverse) would mean something else to sshd.
+    match (args.principals, client.call(&request)) {
+        (false, Ok(Response::AuthorizedKeys { lines }))
+        | (true, Ok(Response::AuthorizedPrincipals { lines })) => {
             for line in lines {
                 println!("{line}");
             }
             ExitCode::SUCCESS
         }
-        Ok(_) => exit::report(
+        (_, Ok(_)) => exit::report(
             "forge-keys",
             Audience::Admin,
             &client::Error::Unexpected { op: request.op() }.into(),
         ),
-        Err(e) => exit::report("forge-keys", Audience::Admin, &e.into()),
+        (_, Err(e)) => exit::report("forge-keys", Audience::Admin, &e.into()),
     }
 }

@@ -107,6 +107,8 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE keys ADD COLUMN title TEXT NOT NULL DEFAULT '';
     ALTER TABLE keys ADD COLUMN expires_at INTEGER;
     ALTER TABLE keys ADD COLUMN last_used_at INTEGER;
+    -- Keys added before titles existed get the title a new key gets: its comment, cut to 100.
+    UPDATE keys SET title = substr(comment, 1, 100);
     ",
     // 4: user CAs trusted for SSH certificates, and principals mapped to users.
     "
@@ -192,5 +194,36 @@ mod tests {
                 .unwrap();
         }
         apply(&mut connection).unwrap();
+    }
+
+    #[test]
+    fn keys_from_before_titles_are_titled_by_their_comment() {
+        let mut connection = Connection::open_in_memory().unwrap();
+        for migration in &MIGRATIONS[..2] {
+            connection.execute_batch(migration).unwrap();
+        }
+        connection.pragma_update(None, "user_version", 2).unwrap();
+        let long = "x".repeat(150);
+        connection
+            .execute_batch(&format!(
+                "INSERT INTO users (id, name, created_at) VALUES (1, 'alice', 0);
+                 INSERT INTO keys (user_id, algorithm, blob, fingerprint, comment, created_at)
+                 VALUES (1, 'ssh-ed25519', x'00', 'SHA256:a', 'alice@laptop', 0),
+                        (1, 'ssh-ed25519', x'01', 'SHA256:b', '', 0),
+                        (1, 'ssh-ed25519', x'02', 'SHA256:c', '{long}', 0);"
+            ))
+            .unwrap();
+        apply(&mut connection).unwrap();
+        let titles: Vec<String> = connection
+            .prepare("SELECT title FROM keys ORDER BY id")
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            titles,
+            ["alice@laptop".to_owned(), String::new(), "x".repeat(100)]
+        );
     }
 }

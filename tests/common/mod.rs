@@ -31,6 +31,21 @@ pub fn login_user() -> String {
         .expect("the current uid has an account name")
 }
 
+/// Returns whether the tests run as root. When not, says on stderr that the calling test is
+/// skipped and `why`; under CI (`CI=true`), which runs as root, it fails instead, so that no
+/// test passes there by skipping.
+pub fn running_as_root(why: &str) -> bool {
+    if nix::unistd::Uid::effective().is_root() {
+        return true;
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "CI=true but not root: {why}; run the suite as root"
+    );
+    eprintln!("skipped: not root: {why}");
+    false
+}
+
 /// A copy of forge-keys where sshd agrees to run it, removed on drop.
 ///
 /// sshd runs an AuthorizedKeysCommand or AuthorizedPrincipalsCommand only from a root-owned
@@ -42,12 +57,7 @@ impl RootOwnedCopy {
     /// Returns the copy when the tests run as root, as CI does; otherwise says on stderr that
     /// the calling test is skipped (sshd runs these commands only as root) and returns `None`.
     pub fn of_forge_keys_when_root() -> Option<RootOwnedCopy> {
-        if nix::unistd::Uid::effective().is_root() {
-            Some(RootOwnedCopy::of_forge_keys())
-        } else {
-            eprintln!("skipped: sshd runs forge-keys only as root; CI runs as root");
-            None
-        }
+        running_as_root("sshd runs forge-keys only as root").then(RootOwnedCopy::of_forge_keys)
     }
 
     pub fn of_forge_keys() -> RootOwnedCopy {
