@@ -9,7 +9,7 @@
 //! user certificate, and that it is valid now.
 
 use crate::identity::Identity;
-use crate::keys::{self, Fingerprint, shown};
+use crate::keys::{self, CERTIFICATE_SUFFIX, Fingerprint, shown};
 use serde::{Deserialize, Serialize};
 use ssh_key::HashAlg;
 use ssh_key::certificate::CertType;
@@ -21,9 +21,6 @@ pub const MAX_PRINCIPAL_BYTES: usize = 255;
 
 /// The longest CA name forge accepts, in bytes.
 pub const MAX_CA_NAME_BYTES: usize = 64;
-
-/// The suffix OpenSSH gives the type name of every certificate.
-const CERTIFICATE_SUFFIX: &str = "-cert-v01@openssh.com";
 
 /// Errors from parsing CA names, principals and presented certificates.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

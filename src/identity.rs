@@ -3,7 +3,7 @@
 //! request, so a key, a CA or a user removed since the login stops working at once.
 
 use crate::certs::CaId;
-use crate::keys::KeyId;
+use crate::keys::{self, KeyId};
 use crate::user_name::UserName;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -44,14 +44,14 @@ impl Identity {
     /// `user` is a valid [`UserName`]. Nothing else is accepted, not even surrounding spaces.
     pub fn parse_arg(arg: &str) -> Result<Identity, Error> {
         let bad = || Error {
-            arg: arg.escape_debug().take(64).collect(),
+            arg: keys::shown(arg),
         };
         if arg.starts_with("key-") {
             return KeyId::parse_arg(arg).map(Identity::Key).map_err(|_| bad());
         }
         let rest = arg.strip_prefix("cert-").ok_or_else(bad)?;
         let (digits, user) = rest.split_once(':').ok_or_else(bad)?;
-        let ca = positive_id(digits).ok_or_else(bad)?;
+        let ca = keys::positive_id(digits).ok_or_else(bad)?;
         let user = UserName::parse(user).map_err(|_| bad())?;
         Ok(Identity::Certificate {
             ca: CaId::new(ca),
@@ -66,14 +66,6 @@ impl Identity {
             Identity::Certificate { .. } => None,
         }
     }
-}
-
-/// Returns the positive number `digits` spells without sign or leading zeros.
-fn positive_id(digits: &str) -> Option<i64> {
-    let well_formed = !digits.is_empty()
-        && !digits.starts_with('0')
-        && digits.bytes().all(|byte| byte.is_ascii_digit());
-    well_formed.then(|| digits.parse().ok()).flatten()
 }
 
 impl fmt::Display for Identity {

@@ -61,7 +61,7 @@ pub const ACCEPTED_ALGORITHMS: &[&str] = &[
 ];
 
 /// The suffix OpenSSH gives the type name of every certificate.
-const CERTIFICATE_SUFFIX: &str = "-cert-v01@openssh.com";
+pub(crate) const CERTIFICATE_SUFFIX: &str = "-cert-v01@openssh.com";
 
 /// The type name of DSA keys, refused with their own message.
 const DSA_ALGORITHM: &str = "ssh-dss";
@@ -269,14 +269,17 @@ impl KeyId {
     pub fn parse_arg(arg: &str) -> Result<KeyId, Error> {
         let bad = || Error::BadKeyId { arg: shown(arg) };
         let digits = arg.strip_prefix("key-").ok_or_else(bad)?;
-        let well_formed = !digits.is_empty()
-            && !digits.starts_with('0')
-            && digits.bytes().all(|byte| byte.is_ascii_digit());
-        if !well_formed {
-            return Err(bad());
-        }
-        digits.parse::<i64>().map(KeyId).map_err(|_| bad())
+        positive_id(digits).map(KeyId).ok_or_else(bad)
     }
+}
+
+/// Returns the positive number `digits` spells in decimal, without sign or leading zeros, if it
+/// fits an `i64`: the id in a forced command (`key-17`, `cert-3:alice`).
+pub(crate) fn positive_id(digits: &str) -> Option<i64> {
+    let well_formed = !digits.is_empty()
+        && !digits.starts_with('0')
+        && digits.bytes().all(|byte| byte.is_ascii_digit());
+    well_formed.then(|| digits.parse().ok()).flatten()
 }
 
 impl fmt::Display for KeyId {

@@ -7,6 +7,7 @@ use crate::certs::{self, CaName, Presented, Principal};
 use crate::identity::Identity;
 use crate::keys::PublicKey;
 use crate::store;
+use crate::timestamp::Timestamp;
 use crate::user_name::UserName;
 use crate::wire::Response;
 
@@ -81,7 +82,7 @@ pub(super) fn principals_lookup(
             return none();
         }
     };
-    if let Err(e) = presented.check_at(unix_now()) {
+    if let Err(e) = presented.check_at(Timestamp::now().unix().max(0) as u64) {
         tracing::info!(ca_fingerprint = %presented.signing_ca(), reason = %e, "certificate refused; no line");
         return none();
     }
@@ -112,11 +113,4 @@ pub(super) fn principals_lookup(
         tracing::info!(ca = %ca_name, principals = presented.principals().len(), "no principal of the certificate is known; no line");
     }
     Ok(Response::AuthorizedPrincipals { lines })
-}
-
-/// Returns the current time in unix seconds.
-fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
