@@ -117,13 +117,9 @@ pub enum Error {
     },
     /// sshd does not apply one of the snippet's settings to the git account.
     #[error(
-        "sshd does not apply {file} to '{user}': its effective {keyword} is '{found}', not '{expected}'; an earlier Match block or setting wins, remove it; {restored}"
+        "sshd does not apply the new file to the git account: its effective {keyword} is '{found}', not '{expected}'; an earlier Match block or setting wins, remove it; {restored}"
     )]
     NotApplied {
-        /// The snippet's file.
-        file: PathBuf,
-        /// The git account.
-        user: String,
         /// The setting, as `sshd -T` names it.
         keyword: String,
         /// The snippet's value.
@@ -201,7 +197,7 @@ pub enum Restored {
     /// There was no file before, and the new one is removed.
     Removed(PathBuf),
     /// Putting things back failed too; the admin must.
-    Failed(PathBuf, String),
+    Failed(PathBuf, Box<str>),
 }
 
 impl std::fmt::Display for Restored {
@@ -518,8 +514,6 @@ impl Plan {
         };
         if let Some((keyword, expected, found)) = first_unapplied(&self.contents, &for_git) {
             return Err(Error::NotApplied {
-                file: self.paths.file.clone(),
-                user: self.git_user.clone(),
                 keyword,
                 expected,
                 found,
@@ -599,7 +593,9 @@ impl Plan {
         match (outcome, &self.previous) {
             (Ok(()), Some(_)) => Restored::Previous(file.clone()),
             (Ok(()), None) => Restored::Removed(file.clone()),
-            (Err(e), _) => Restored::Failed(file.clone(), format!("{:#}", anyhow::Error::new(e))),
+            (Err(e), _) => {
+                Restored::Failed(file.clone(), format!("{:#}", anyhow::Error::new(e)).into())
+            }
         }
     }
 }
