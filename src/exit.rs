@@ -54,12 +54,14 @@ pub fn code_of(error: &anyhow::Error) -> Code {
         if let Some(e) = cause.downcast_ref::<client::Error>() {
             return client_code(e);
         }
+        if let Some(e) = cause.downcast_ref::<crate::sshd_setup::Error>() {
+            return e.code();
+        }
         if cause.is::<config::Error>()
             || cause.is::<ssh_command::Error>()
             || cause.is::<crate::policy::document::Error>()
             || cause.is::<crate::gitolite::Error>()
             || cause.is::<crate::gitolite::keydir::Error>()
-            || cause.is::<crate::sshd_setup::Error>()
         {
             return Code::Refused;
         }

@@ -68,6 +68,14 @@ pub enum Error {
         /// The folder.
         folder: PathBuf,
     },
+    /// A file could not be read, written or removed for want of permission.
+    #[error("cannot {action} {path}: permission denied; run as root")]
+    Permission {
+        /// What was being done.
+        action: &'static str,
+        /// The file.
+        path: PathBuf,
+    },
     /// A file could not be read, written or removed.
     #[error("cannot {action} {path}")]
     Io {
@@ -75,15 +83,6 @@ pub enum Error {
         action: &'static str,
         /// The file.
         path: PathBuf,
-        /// Why.
-        #[source]
-        source: io::Error,
-    },
-    /// sshd or systemctl could not be started.
-    #[error("cannot run {program}")]
-    Run {
-        /// The program.
-        program: PathBuf,
         /// Why.
         #[source]
         source: io::Error,
@@ -96,16 +95,36 @@ pub enum Error {
         /// What became of the file.
         restored: Restored,
     },
-    /// sshd does not apply the snippet's settings to the git account.
+    /// `sshd -T` fails for an account before anything is written.
     #[error(
-        "sshd does not apply {file} to '{user}' (its effective AuthorizedKeysCommand is '{found}'); an earlier Match block or setting wins, remove it; {restored}"
+        "sshd -T for '{user}' fails, so the other accounts' settings cannot be checked: {said}; fix that first; nothing was written"
+    )]
+    ProbeBefore {
+        /// The account.
+        user: String,
+        /// What sshd said, on one line.
+        said: String,
+    },
+    /// `sshd -T` fails for an account once the new file is there.
+    #[error("sshd -T for '{user}' fails with the new file: {said}; {restored}")]
+    ProbeAfter {
+        /// The account.
+        user: String,
+        /// What sshd said, on one line.
+        said: String,
+        /// What became of the file.
+        restored: Restored,
+    },
+    /// sshd does not apply one of the snippet's settings to the git account.
+    #[error(
+        "sshd does not apply the new file to the git account: its effective {keyword} is '{found}', not '{expected}'; an earlier Match block or setting wins, remove it; {restored}"
     )]
     NotApplied {
-        /// The snippet's file.
-        file: PathBuf,
-        /// The git account.
-        user: String,
-        /// The effective value sshd reported.
+        /// The setting, as `sshd -T` names it.
+        keyword: String,
+        /// The snippet's value.
+        expected: String,
+        /// The effective value sshd reported ("" when none).
         found: String,
         /// What became of the file.
         restored: Restored,
@@ -122,12 +141,52 @@ pub enum Error {
         /// What became of the file.
         restored: Restored,
     },
-    /// sshd could not be reloaded.
-    #[error("cannot reload sshd: {said}; reload it by hand")]
+    /// sshd could not be reloaded after the file was written.
+    #[error(
+        "cannot reload sshd: {said}; {file} is written and sshd -t accepts it, but the running sshd still has the old settings: reload it by hand (systemctl reload ssh, or kill -HUP its pid)"
+    )]
     Reload {
+        /// The snippet's file, written.
+        file: PathBuf,
         /// What went wrong, on one line.
         said: String,
     },
+}
+
+impl Error {
+    /// Returns the exit code for this error: refused (nothing changed) while the files are as
+    /// they were, internal once the file is written and something after it failed.
+    pub fn code(&self) -> crate::exit::Code {
+        use crate::exit::Code;
+        match self {
+            Error::Reload { .. } => Code::Internal,
+            Error::Rejected { restored, .. }
+            | Error::ProbeAfter { restored, .. }
+            | Error::NotApplied { restored, .. }
+            | Error::OthersChanged { restored, .. } => match restored {
+                Restored::Failed(..) => Code::Internal,
+                Restored::Previous(_) | Restored::Removed(_) => Code::Refused,
+            },
+            _ => Code::Refused,
+        }
+    }
+}
+
+/// Returns a function that turns an io error while doing `action` to `path` into an [`Error`],
+/// one that says to run as root when permission was denied.
+fn io_error(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> Error {
+    let path = path.to_owned();
+    move |source| {
+        if source.kind() == io::ErrorKind::PermissionDenied {
+            Error::Permission { action, path }
+        } else {
+            Error::Io {
+                action,
+                path,
+                source,
+            }
+        }
+    }
 }
 
 /// What became of the snippet's file after a failed install.
@@ -138,7 +197,7 @@ pub enum Restored {
     /// There was no file before, and the new one is removed.
     Removed(PathBuf),
     /// Putting things back failed too; the admin must.
-    Failed(PathBuf, String),
+    Failed(PathBuf, Box<str>),
 }
 
 impl std::fmt::Display for Restored {
@@ -148,7 +207,7 @@ impl std::fmt::Display for Restored {
             Restored::Removed(path) => write!(f, "{} is removed again", path.display()),
             Restored::Failed(path, why) => write!(
                 f,
-                "and putting {} back failed ({why}): fix it by hand before sshd restarts",
+                "and putting the previous {} back failed ({why}), so it holds the new settings: put it right by hand (or remove it) and run sshd -t before sshd reloads or restarts",
                 path.display()
             ),
         }
@@ -167,28 +226,38 @@ pub fn render(config: &Config, ca: Option<&Path>) -> Result<String, Error> {
     let mut text = format!(
         "# forge: how sshd logs in the git account; written by `forgectl setup sshd`.\n\
          # A Match block ends at the end of its file, so other accounts are not affected.\n\
+         # Certificates count only with forge's CA (or none): settings of the main config do not.\n\
+         # The principals lines come first: sshd 9.2 ignores AuthorizedPrincipalsCommand after\n\
+         # AuthorizedKeysCommand in a Match block.\n\
          Match User {user}\n\
          \x20   AuthorizedKeysFile none\n\
-         \x20   AuthorizedKeysCommand {keys}{config_arg} %u %t %k\n\
-         \x20   AuthorizedKeysCommandUser {keys_user}\n",
+         \x20   AuthorizedPrincipalsFile none\n",
         user = config.git_user,
-        keys_user = config.keys_user,
     );
-    if let Some(ca) = ca {
-        if !crate::keys::is_shell_safe_path(ca) {
-            return Err(Error::CaPath { ca: ca.to_owned() });
+    match ca {
+        Some(ca) => {
+            if !crate::keys::is_shell_safe_path(ca) {
+                return Err(Error::CaPath { ca: ca.to_owned() });
+            }
+            if !ca.is_file() {
+                return Err(Error::CaMissing { ca: ca.to_owned() });
+            }
+            text.push_str(&format!(
+                "    TrustedUserCAKeys {ca}\n\
+                 \x20   AuthorizedPrincipalsCommand {keys}{config_arg} --principals %u %t %k\n\
+                 \x20   AuthorizedPrincipalsCommandUser {keys_user}\n",
+                ca = ca.display(),
+                keys_user = config.keys_user,
+            ));
         }
-        if !ca.is_file() {
-            return Err(Error::CaMissing { ca: ca.to_owned() });
-        }
-        text.push_str(&format!(
-            "    TrustedUserCAKeys {ca}\n\
-             \x20   AuthorizedPrincipalsCommand {keys}{config_arg} --principals %u %t %k\n\
-             \x20   AuthorizedPrincipalsCommandUser {keys_user}\n",
-            ca = ca.display(),
-            keys_user = config.keys_user,
-        ));
+        None => text.push_str("    TrustedUserCAKeys none\n    AuthorizedPrincipalsCommand none\n"),
     }
+    text.push_str(&format!(
+        "    AuthorizedKeysCommand {keys}{config_arg} %u %t %k\n\
+         \x20   AuthorizedKeysCommandUser {keys_user}\n\
+         \x20   AuthenticationMethods publickey\n",
+        keys_user = config.keys_user,
+    ));
     text.push_str(
         "    AcceptEnv GIT_PROTOCOL\n    DisableForwarding yes\n    PermitTTY no\n\
          \x20   PasswordAuthentication no\n    KbdInteractiveAuthentication no\n",
@@ -368,11 +437,8 @@ impl Plan {
             path: paths.file.clone(),
             source,
         })?;
-        let main = fs::read_to_string(&paths.main_config).map_err(|source| Error::Io {
-            action: "read",
-            path: paths.main_config.clone(),
-            source,
-        })?;
+        let main =
+            fs::read_to_string(&paths.main_config).map_err(io_error("read", &paths.main_config))?;
         let folder = paths.file.parent().unwrap_or(Path::new("/")).to_owned();
         if !is_included(&main, &paths.file) {
             return Err(Error::NotIncluded {
@@ -392,13 +458,7 @@ impl Plan {
                 Some((bytes, mode))
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-            Err(source) => {
-                return Err(Error::Io {
-                    action: "read",
-                    path: paths.file.clone(),
-                    source,
-                });
-            }
+            Err(source) => return Err(io_error("read", &paths.file)(source)),
         };
         Ok(Plan {
             paths,
@@ -406,11 +466,6 @@ impl Plan {
             contents,
             previous,
         })
-    }
-
-    /// Returns whether a file is there already.
-    pub fn has_previous(&self) -> bool {
-        self.previous.is_some()
     }
 
     /// Returns whether the file already holds exactly the snippet.
@@ -432,10 +487,14 @@ impl Plan {
     /// and to no one else; on any failure the previous file is put back (or the new one
     /// removed) before the error is returned.
     pub fn install(&self) -> Result<(), Error> {
-        let before: Vec<Option<String>> = self
-            .probe_users()
-            .map(|user| self.effective(user).ok())
-            .collect();
+        let mut before = Vec::new();
+        for user in self.probe_users() {
+            let settings = self.effective(user).map_err(|said| Error::ProbeBefore {
+                user: user.to_owned(),
+                said,
+            })?;
+            before.push((user, settings));
+        }
         write_atomically(&self.paths.file, self.contents.as_bytes(), FILE_MODE)?;
         if let Err(said) = self.validate() {
             return Err(Error::Rejected {
@@ -443,42 +502,41 @@ impl Plan {
                 restored: self.restore(),
             });
         }
-        let expected = self
-            .contents
-            .lines()
-            .find_map(|line| line.trim().strip_prefix("AuthorizedKeysCommand "))
-            .unwrap_or_default();
-        let found = match self.effective(&self.git_user) {
-            Ok(settings) => setting(&settings, "authorizedkeyscommand").to_owned(),
+        let for_git = match self.effective(&self.git_user) {
+            Ok(settings) => settings,
             Err(said) => {
-                return Err(Error::Rejected {
+                return Err(Error::ProbeAfter {
+                    user: self.git_user.clone(),
                     said,
                     restored: self.restore(),
                 });
             }
         };
-        if found != expected {
+        if let Some((keyword, expected, found)) = first_unapplied(&self.contents, &for_git) {
             return Err(Error::NotApplied {
-                file: self.paths.file.clone(),
-                user: self.git_user.clone(),
+                keyword,
+                expected,
                 found,
                 restored: self.restore(),
             });
         }
-        for (user, before) in self.probe_users().zip(before) {
-            let (Some(before), Ok(after)) = (before, self.effective(user)) else {
-                continue;
-            };
-            if let Some(changed) = after
-                .lines()
-                .find(|line| !before.lines().any(|b| b == *line))
-            {
-                return Err(Error::OthersChanged {
-                    user: user.to_owned(),
-                    changed: changed.to_owned(),
-                    restored: self.restore(),
-                });
-            }
+        let after = before
+            .into_iter()
+            .map(|(user, settings)| (user, settings, self.effective(user)));
+        if let Err(error) = others_unchanged(after) {
+            let restored = self.restore();
+            return Err(match error {
+                Unchanged::ProbeFailed { user, said } => Error::ProbeAfter {
+                    user,
+                    said,
+                    restored,
+                },
+                Unchanged::Changed { user, changed } => Error::OthersChanged {
+                    user,
+                    changed,
+                    restored,
+                },
+            });
         }
         Ok(())
     }
@@ -530,28 +588,75 @@ impl Plan {
         let file = &self.paths.file;
         let outcome = match &self.previous {
             Some((bytes, mode)) => write_atomically(file, bytes, *mode),
-            None => fs::remove_file(file).map_err(|source| Error::Io {
-                action: "remove",
-                path: file.clone(),
-                source,
-            }),
+            None => fs::remove_file(file).map_err(io_error("remove", file)),
         };
         match (outcome, &self.previous) {
             (Ok(()), Some(_)) => Restored::Previous(file.clone()),
             (Ok(()), None) => Restored::Removed(file.clone()),
-            (Err(e), _) => Restored::Failed(file.clone(), one_line(&e)),
+            (Err(e), _) => {
+                Restored::Failed(file.clone(), format!("{:#}", anyhow::Error::new(e)).into())
+            }
         }
     }
 }
 
-fn one_line(error: &dyn std::error::Error) -> String {
-    let mut line = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        line.push_str(&format!(": {cause}"));
-        source = cause.source();
+/// Why the other accounts' settings do not pass.
+#[derive(Debug, PartialEq, Eq)]
+enum Unchanged {
+    /// `sshd -T` failed for the account with the new file.
+    ProbeFailed { user: String, said: String },
+    /// A line of the account's `sshd -T` output is new.
+    Changed { user: String, changed: String },
+}
+
+/// Checks each account's `sshd -T` output after writing against the one before; a probe that
+/// failed after writing fails the check, so it is never skipped.
+fn others_unchanged<'a>(
+    probes: impl IntoIterator<Item = (&'a str, String, Result<String, String>)>,
+) -> Result<(), Unchanged> {
+    for (user, before, after) in probes {
+        let after = after.map_err(|said| Unchanged::ProbeFailed {
+            user: user.to_owned(),
+            said,
+        })?;
+        if let Some(changed) = after
+            .lines()
+            .find(|line| !before.lines().any(|b| b == *line))
+        {
+            return Err(Unchanged::Changed {
+                user: user.to_owned(),
+                changed: changed.to_owned(),
+            });
+        }
     }
-    line
+    Ok(())
+}
+
+/// Returns the first setting of the snippet's Match block that `settings` (the git account's
+/// `sshd -T` output) does not hold exactly: the keyword as `sshd -T` names it, the snippet's
+/// value and the values sshd reported (joined with ", ", "" when none).
+fn first_unapplied(contents: &str, settings: &str) -> Option<(String, String, String)> {
+    let block = contents
+        .lines()
+        .map(str::trim)
+        .skip_while(|line| !line.starts_with("Match "))
+        .skip(1)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'));
+    for line in block {
+        let (keyword, expected) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+        let keyword = keyword.to_ascii_lowercase();
+        let expected = expected.trim();
+        let found: Vec<&str> = settings
+            .lines()
+            .filter_map(|line| line.split_once(' '))
+            .filter(|(key, _)| *key == keyword)
+            .map(|(_, value)| value)
+            .collect();
+        if found != [expected] {
+            return Some((keyword, expected.to_owned(), found.join(", ")));
+        }
+    }
+    None
 }
 
 /// Returns the value of `keyword` in `sshd -T` output, or "" when it is not there.
@@ -569,14 +674,6 @@ fn setting<'a>(settings: &'a str, keyword: &str) -> &'a str {
 /// Writes `contents` to `path` through a temporary file in the same folder and a rename, so
 /// sshd never reads half a file; the file gets `mode`, and root as owner when run as root.
 fn write_atomically(path: &Path, contents: &[u8], mode: u32) -> Result<(), Error> {
-    let io_error = |action, path: &Path| {
-        let path = path.to_owned();
-        move |source| Error::Io {
-            action,
-            path,
-            source,
-        }
-    };
     let folder = path.parent().unwrap_or(Path::new("/"));
     let name = path.file_name().unwrap_or_default().to_string_lossy();
     // A leading dot and no .conf ending: no Include pattern picks the temporary file up.
@@ -614,12 +711,22 @@ fn write_atomically(path: &Path, contents: &[u8], mode: u32) -> Result<(), Error
 pub enum Reload {
     /// `systemctl reload ssh` succeeded.
     Systemd,
-    /// sshd's pid file named a running process, which got SIGHUP.
+    /// sshd's pid file named a running sshd, which got SIGHUP.
     Signalled {
         /// The process.
         pid: i32,
         /// The pid file.
         pid_file: PathBuf,
+    },
+    /// The pid file names a process that is not the sshd binary: a stale file, whose pid
+    /// another program may have now. It got no signal; sshd counts as not running.
+    NotSshd {
+        /// The process.
+        pid: i32,
+        /// The pid file.
+        pid_file: PathBuf,
+        /// What the process runs, or why that cannot be told.
+        runs: String,
     },
     /// No sshd runs; the new settings count when it starts.
     NotRunning,
@@ -629,17 +736,23 @@ pub enum Reload {
 const SSH_UNIT: &str = "ssh";
 
 /// Reloads the running sshd so that it reads the new snippet: with `systemctl reload ssh`
-/// where systemd runs, else with SIGHUP to the process in the main configuration's pid file.
+/// where systemd runs, else with SIGHUP to the process in the main configuration's pid file,
+/// if that process runs the sshd binary of `paths`. Called once the file is written, so every
+/// failure is an [`Error::Reload`] saying so.
 pub fn reload(paths: &Paths) -> Result<Reload, Error> {
+    reload_sshd(paths).map_err(|said| Error::Reload {
+        file: paths.file.clone(),
+        said,
+    })
+}
+
+fn reload_sshd(paths: &Paths) -> Result<Reload, String> {
     if Path::new("/run/systemd/system").is_dir() {
         let systemctl = |args: &[&str]| {
             Command::new("systemctl")
                 .args(args)
                 .output()
-                .map_err(|source| Error::Run {
-                    program: "systemctl".into(),
-                    source,
-                })
+                .map_err(|e| format!("cannot run systemctl: {e}"))
         };
         if !systemctl(&["is-active", "--quiet", SSH_UNIT])?
             .status
@@ -649,11 +762,9 @@ pub fn reload(paths: &Paths) -> Result<Reload, Error> {
         }
         let output = systemctl(&["reload", SSH_UNIT])?;
         if !output.status.success() {
-            return Err(Error::Reload {
-                said: String::from_utf8_lossy(&output.stderr)
-                    .trim()
-                    .replace('\n', "; "),
-            });
+            return Err(String::from_utf8_lossy(&output.stderr)
+                .trim()
+                .replace('\n', "; "));
         }
         return Ok(Reload::Systemd);
     }
@@ -662,10 +773,7 @@ pub fn reload(paths: &Paths) -> Result<Reload, Error> {
         .arg("-f")
         .arg(&paths.main_config)
         .output()
-        .map_err(|source| Error::Run {
-            program: paths.sshd.clone(),
-            source,
-        })?;
+        .map_err(|e| format!("cannot run {}: {e}", paths.sshd.display()))?;
     let settings = String::from_utf8_lossy(&output.stdout);
     let pid_file = match setting(&settings, "pidfile") {
         "" | "none" => "/run/sshd.pid",
@@ -675,17 +783,34 @@ pub fn reload(paths: &Paths) -> Result<Reload, Error> {
     let text = match fs::read_to_string(&pid_file) {
         Ok(text) => text,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Reload::NotRunning),
-        Err(source) => {
-            return Err(Error::Io {
-                action: "read",
-                path: pid_file,
-                source,
+        Err(e) => return Err(format!("cannot read {}: {e}", pid_file.display())),
+    };
+    let pid: i32 = match text.trim().parse() {
+        Ok(pid) if pid > 0 => pid,
+        _ => return Err(format!("{} holds no pid", pid_file.display())),
+    };
+    let sshd = fs::canonicalize(&paths.sshd)
+        .map_err(|e| format!("cannot resolve {}: {e}", paths.sshd.display()))?;
+    let runs = match fs::read_link(format!("/proc/{pid}/exe")) {
+        Ok(exe) => exe,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Reload::NotRunning),
+        Err(e) => {
+            return Ok(Reload::NotSshd {
+                pid,
+                pid_file,
+                runs: format!("cannot tell: /proc/{pid}/exe: {e}"),
             });
         }
     };
-    let pid: i32 = text.trim().parse().map_err(|_| Error::Reload {
-        said: format!("{} holds no pid", pid_file.display()),
-    })?;
+    // A binary replaced since the process started (an upgrade) reads "<path> (deleted)".
+    let exe = runs.to_string_lossy();
+    if Path::new(exe.strip_suffix(" (deleted)").unwrap_or(&exe)) != sshd {
+        return Ok(Reload::NotSshd {
+            pid,
+            pid_file,
+            runs: exe.into_owned(),
+        });
+    }
     let pid = nix::unistd::Pid::from_raw(pid);
     match nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGHUP) {
         Ok(()) => Ok(Reload::Signalled {
@@ -693,9 +818,10 @@ pub fn reload(paths: &Paths) -> Result<Reload, Error> {
             pid_file,
         }),
         Err(nix::errno::Errno::ESRCH) => Ok(Reload::NotRunning),
-        Err(e) => Err(Error::Reload {
-            said: format!("cannot signal pid {pid} from {}: {e}", pid_file.display()),
-        }),
+        Err(e) => Err(format!(
+            "cannot signal pid {pid} from {}: {e}",
+            pid_file.display()
+        )),
     }
 }
 
@@ -734,7 +860,15 @@ mod tests {
             text.contains("    AuthorizedKeysCommandUser nobody\n"),
             "{text}"
         );
-        assert!(!text.contains("Principals"), "{text}");
+        // Without --ca, no certificate trust of the main config reaches the git account.
+        for line in [
+            "    AuthorizedPrincipalsFile none\n",
+            "    TrustedUserCAKeys none\n",
+            "    AuthorizedPrincipalsCommand none\n",
+            "    AuthenticationMethods publickey\n",
+        ] {
+            assert!(text.contains(line), "{line:?} in {text}");
+        }
     }
 
     #[test]
@@ -760,6 +894,108 @@ mod tests {
         assert!(
             matches!(missing, Err(Error::CaMissing { .. })),
             "{missing:?}"
+        );
+    }
+
+    #[test]
+    fn principals_lines_come_before_the_keys_command() {
+        // sshd 9.2 drops AuthorizedPrincipalsCommand after AuthorizedKeysCommand in a Match.
+        let ca = tempfile::NamedTempFile::new_in("/tmp").unwrap();
+        let config = config("", crate::config::DEFAULT_PATH);
+        for text in [
+            render(&config, None).unwrap(),
+            render(&config, Some(ca.path())).unwrap(),
+        ] {
+            let principals = text.find("    AuthorizedPrincipalsCommand ").unwrap();
+            let keys = text.find("    AuthorizedKeysCommand ").unwrap();
+            assert!(principals < keys, "{text}");
+        }
+    }
+
+    #[test]
+    fn every_line_of_the_block_must_be_in_effect() {
+        let contents = "# c\nMatch User git\n    AuthorizedKeysFile none\n    # note\n    TrustedUserCAKeys none\n    AcceptEnv GIT_PROTOCOL\n";
+        let settings =
+            "authorizedkeysfile none\ntrustedusercakeys none\nacceptenv GIT_PROTOCOL\nport 22\n";
+        assert_eq!(first_unapplied(contents, settings), None);
+        assert_eq!(
+            first_unapplied(
+                contents,
+                "authorizedkeysfile none\ntrustedusercakeys /etc/ssh/ca.pub\nacceptenv GIT_PROTOCOL\n"
+            ),
+            Some((
+                "trustedusercakeys".into(),
+                "none".into(),
+                "/etc/ssh/ca.pub".into()
+            ))
+        );
+        // An extra value inherited from elsewhere counts as not applied.
+        assert_eq!(
+            first_unapplied(contents, &format!("{settings}acceptenv LANG\n")),
+            Some((
+                "acceptenv".into(),
+                "GIT_PROTOCOL".into(),
+                "GIT_PROTOCOL, LANG".into()
+            ))
+        );
+        assert_eq!(
+            first_unapplied(contents, "authorizedkeysfile none\n").map(|m| m.2),
+            Some(String::new())
+        );
+    }
+
+    #[test]
+    fn a_probe_that_fails_after_writing_fails_the_check() {
+        let before = "port 22\npermittty yes\n".to_owned();
+        assert_eq!(
+            others_unchanged([("root", before.clone(), Ok(before.clone()))]),
+            Ok(())
+        );
+        assert_eq!(
+            others_unchanged([
+                ("root", before.clone(), Ok(before.clone())),
+                ("nobody", before.clone(), Err("bad line".into())),
+            ]),
+            Err(Unchanged::ProbeFailed {
+                user: "nobody".into(),
+                said: "bad line".into()
+            })
+        );
+        assert_eq!(
+            others_unchanged([("root", before, Ok("port 22\npermittty no\n".into()))]),
+            Err(Unchanged::Changed {
+                user: "root".into(),
+                changed: "permittty no".into()
+            })
+        );
+    }
+
+    #[test]
+    fn failures_after_writing_exit_internal_and_permission_errors_say_run_as_root() {
+        use crate::exit::Code;
+        let file = PathBuf::from("/etc/ssh/sshd_config.d/forge.conf");
+        let denied = io_error("create", &file)(io::Error::from(io::ErrorKind::PermissionDenied));
+        assert_eq!(
+            denied.to_string(),
+            "cannot create /etc/ssh/sshd_config.d/forge.conf: permission denied; run as root"
+        );
+        assert_eq!(denied.code(), Code::Refused);
+        let reload = Error::Reload {
+            file: file.clone(),
+            said: "x".into(),
+        };
+        assert_eq!(reload.code(), Code::Internal);
+        let rejected = |restored| Error::Rejected {
+            said: "x".into(),
+            restored,
+        };
+        assert_eq!(
+            rejected(Restored::Removed(file.clone())).code(),
+            Code::Refused
+        );
+        assert_eq!(
+            rejected(Restored::Failed(file, "disk full".into())).code(),
+            Code::Internal
         );
     }
 

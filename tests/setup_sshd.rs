@@ -268,24 +268,22 @@ fn a_main_config_without_the_include_is_refused_and_nothing_is_written() {
 }
 
 #[test]
-fn a_configuration_sshd_rejects_leaves_the_previous_file_byte_for_byte() {
+fn a_main_configuration_sshd_rejects_leaves_the_previous_file_byte_for_byte() {
     let env = TestEnv::new();
     let config = main_config(&env, true);
     let mut main = std::fs::read_to_string(&config.main).unwrap();
     main.push_str("NoSuchOption yes\n");
     std::fs::write(&config.main, main).unwrap();
 
-    // No file before: the new one goes again.
+    // sshd -T fails before anything is written, so setup stops there.
     let outcome = setup(&env, &config, &["--yes", "--no-reload"]);
     assert_eq!(outcome.code, Some(1), "{outcome}");
     assert!(
-        outcome
-            .stderr
-            .contains("forgectl: sshd -t rejects the configuration with the new file: "),
+        outcome.stderr.contains("forgectl: sshd -T for '"),
         "{outcome}"
     );
     assert!(outcome.stderr.contains("NoSuchOption"), "{outcome}");
-    assert!(outcome.stderr.contains("is removed again"), "{outcome}");
+    assert!(outcome.stderr.contains("nothing was written"), "{outcome}");
     assert!(!config.snippet.exists());
 
     // A file before: it is back, byte for byte, with its mode.
@@ -294,7 +292,7 @@ fn a_configuration_sshd_rejects_leaves_the_previous_file_byte_for_byte() {
     std::fs::set_permissions(&config.snippet, std::fs::Permissions::from_mode(0o600)).unwrap();
     let outcome = setup(&env, &config, &["--yes", "--no-reload"]);
     assert_eq!(outcome.code, Some(1), "{outcome}");
-    assert!(outcome.stderr.contains("is back"), "{outcome}");
+    assert!(outcome.stderr.contains("nothing was written"), "{outcome}");
     assert!(
         outcome.stdout.contains("-Match User someone"),
         "the diff: {outcome}"
@@ -326,4 +324,149 @@ fn without_a_terminal_or_yes_nothing_is_written() {
         "{outcome}"
     );
     assert!(!config.snippet.exists());
+}
+
+/// Appends `lines` to `config`'s main sshd_config.
+fn append_to_main(config: &MainConfig, lines: &str) {
+    let mut main = std::fs::read_to_string(&config.main).unwrap();
+    main.push_str(lines);
+    std::fs::write(&config.main, main).unwrap();
+}
+
+/// Returns whether systemd runs here, in which case setup reloads the system's ssh.service
+/// instead of using the pid file; says so on stderr.
+fn systemd_runs() -> bool {
+    let runs = Path::new("/run/systemd/system").is_dir();
+    if runs {
+        eprintln!("systemd runs here: setup would reload the system's ssh.service, not ours");
+    }
+    runs
+}
+
+#[test]
+fn a_user_ca_of_the_main_config_does_not_let_certificates_in_as_git() {
+    let (mut env, copy) = forge_with_keys_command();
+    let config = main_config(&env, true);
+    let ca = env.make_ca("global-ca");
+    append_to_main(
+        &config,
+        &format!("TrustedUserCAKeys {}.pub\n", ca.display()),
+    );
+    let git = login_user();
+    let trusted = format!("trustedusercakeys {}.pub", ca.display());
+    assert!(effective(&config, &git).lines().any(|l| l == trusted));
+
+    // Before setup, a certificate for principal git logs in as git with no forced command.
+    let certificate = env.sign(&ca, "carol", &git);
+    let root = copy.is_some() && !systemd_runs();
+    if root {
+        env.start_forged();
+        env.sshd = Some(sshd::Sshd::run(env.root.path(), &config.main, config.port));
+        let carol = env.as_certificate_holder("carol", &certificate);
+        let login = carol.ssh(Some("echo a shell"));
+        assert_eq!(login.render(), "a shell\n[exit 0]", "{}", env.logs());
+    }
+
+    let args: &[&str] = if root {
+        &["--yes"]
+    } else {
+        &["--yes", "--no-reload"]
+    };
+    let outcome = setup(&env, &config, args);
+    assert_eq!(outcome.code, Some(0), "{outcome}");
+    let for_git = effective(&config, &git);
+    for expected in [
+        "trustedusercakeys none",
+        "authorizedprincipalsfile none",
+        "authorizedprincipalscommand none",
+        "authenticationmethods publickey",
+    ] {
+        assert!(
+            for_git.lines().any(|line| line == expected),
+            "{git} lacks '{expected}':\n{for_git}"
+        );
+    }
+    let for_others = effective(&config, "alice");
+    assert!(for_others.lines().any(|l| l == trusted), "{for_others}");
+
+    if !root {
+        eprintln!("needs root and no systemd for the login attempt; CI runs as root");
+        return;
+    }
+    // sshd re-executes itself on SIGHUP; poll until the certificate is refused.
+    let carol = env.as_certificate_holder("carol", &certificate);
+    let deadline = Instant::now() + common::DEADLINE;
+    loop {
+        let login = carol.ssh(Some("echo a shell"));
+        if login.code == Some(255) {
+            assert!(!login.stdout.contains("a shell"), "{login}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "{login}\n{}", env.logs());
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_probe_that_fails_before_writing_stops_setup_and_nothing_is_written() {
+    let env = TestEnv::new();
+    let config = main_config(&env, true);
+    // sshd -t accepts this, but sshd -T -C cannot evaluate it without a local port.
+    append_to_main(&config, "Match LocalPort 2222\n    PermitTTY no\n");
+    let outcome = setup(&env, &config, &["--yes", "--no-reload"]);
+    assert_eq!(outcome.code, Some(1), "{outcome}");
+    assert!(
+        outcome.stderr.contains("forgectl: sshd -T for '"),
+        "{outcome}"
+    );
+    assert!(outcome.stderr.contains("LocalPort"), "{outcome}");
+    assert!(outcome.stderr.contains("nothing was written"), "{outcome}");
+    assert!(!config.snippet.exists());
+}
+
+#[test]
+fn a_pid_file_naming_another_program_gets_it_no_signal() {
+    if systemd_runs() {
+        return;
+    }
+    let env = TestEnv::new();
+    let config = main_config(&env, true);
+    let mut other = Command::new("sleep").arg("600").spawn().unwrap();
+    let pid_file = env.path("sshd/sshd.pid");
+    std::fs::write(&pid_file, format!("{}\n", other.id())).unwrap();
+
+    let outcome = setup(&env, &config, &["--yes"]);
+    let alive = other.try_wait().unwrap().is_none();
+    let _ = other.kill();
+    let _ = other.wait();
+    assert_eq!(outcome.code, Some(0), "{outcome}");
+    assert!(alive, "SIGHUP went to pid {}: {outcome}", other.id());
+    assert!(
+        outcome.stdout.contains(&format!(
+            "sshd is not running: {} names pid {}, which is not ",
+            pid_file.display(),
+            other.id()
+        )),
+        "{outcome}"
+    );
+}
+
+#[test]
+fn a_reload_that_fails_after_writing_exits_70_and_says_the_file_is_written() {
+    if systemd_runs() {
+        return;
+    }
+    let env = TestEnv::new();
+    let config = main_config(&env, true);
+    std::fs::write(env.path("sshd/sshd.pid"), "not a pid\n").unwrap();
+    let outcome = setup(&env, &config, &["--yes"]);
+    assert_eq!(outcome.code, Some(70), "{outcome}");
+    assert!(
+        outcome.stderr.contains(&format!(
+            "holds no pid; {} is written and sshd -t accepts it, but the running sshd still has the old settings: reload it by hand",
+            config.snippet.display()
+        )),
+        "{outcome}"
+    );
+    assert!(config.snippet.exists());
 }

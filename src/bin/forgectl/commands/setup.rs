@@ -64,6 +64,15 @@ pub fn run(config: &Config, command: Command) -> anyhow::Result<Code> {
             "reloaded sshd: sent SIGHUP to pid {pid} from {}",
             pid_file.display()
         ),
+        Reload::NotSshd {
+            pid,
+            pid_file,
+            runs,
+        } => println!(
+            "sshd is not running: {} names pid {pid}, which is not {} ({runs}), so it got no signal; the settings count when sshd starts (if sshd does run, reload it by hand)",
+            pid_file.display(),
+            plan.paths.sshd.display()
+        ),
         Reload::NotRunning => println!("sshd is not running; the settings count when it starts"),
     }
     Ok(Code::Success)
