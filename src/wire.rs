@@ -679,8 +679,11 @@ pub struct AuditEntry {
     pub time: String,
     /// The pushing user, or `local:<uid>` for a local push.
     pub user: String,
-    /// The key used, if the push came over SSH.
+    /// The key used, if the push came over SSH with a key.
     pub key: Option<KeyId>,
+    /// The CA that signed the certificate used, if the push came over SSH with a certificate.
+    #[serde(default)]
+    pub ca: Option<String>,
     /// The repository.
     pub repo: String,
     /// The ref.

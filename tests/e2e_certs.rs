@@ -58,11 +58,16 @@ fn certificates_log_in_as_their_principals_user_until_the_ca_or_the_user_goes() 
         alice.git_in("copy", ["rev-parse", "HEAD"]).stdout.trim(),
         commit
     );
-    // The audit log names alice and no key: a certificate session has none.
+    // The audit log names alice and the CA, and no key: a certificate session has none.
     let audit = env.forgectl_ok(["audit", "--json"]);
     let entries: serde_json::Value = serde_json::from_str(&audit.stdout).unwrap();
     assert_eq!(entries[0]["user"], "alice", "{audit}");
     assert_eq!(entries[0]["key"], serde_json::Value::Null, "{audit}");
+    assert_eq!(entries[0]["ca"], "corp", "{audit}");
+    assert!(
+        env.forgectl_ok(["audit"]).stdout.contains("cert:corp"),
+        "the table names the CA"
+    );
     assert_eq!(entries[0]["new"], commit.as_str(), "{audit}");
 
     // A mapped principal logs in as the user it is mapped to.

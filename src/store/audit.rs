@@ -15,8 +15,10 @@ pub struct Pusher<'a> {
     pub session: Option<&'a str>,
     /// The user name, or `local:<uid>`.
     pub user: &'a str,
-    /// The key, for a push over SSH.
+    /// The key, for a push over SSH with a key.
     pub key: Option<KeyId>,
+    /// The name of the CA, for a push over SSH with a certificate.
+    pub ca: Option<&'a str>,
     /// The repository.
     pub repo: &'a RepoName,
 }
@@ -67,8 +69,8 @@ impl Store {
         {
             let mut insert = transaction.prepare(
                 "INSERT INTO ref_updates \
-                     (session, user, key_id, repo, ref_name, old, new, kind, state, created_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', ?9) \
+                     (session, user, key_id, ca, repo, ref_name, old, new, kind, state, created_at) \
+                 VALUES (?1, ?2, ?3, ?10, ?4, ?5, ?6, ?7, ?8, 'pending', ?9) \
                  ON CONFLICT (session, ref_name) DO UPDATE \
                      SET old = excluded.old, new = excluded.new, kind = excluded.kind \
                      WHERE state = 'pending'",
@@ -84,6 +86,7 @@ impl Store {
                     update.new.as_str(),
                     update.kind.as_str(),
                     now(),
+                    pusher.ca,
                 ])?;
             }
         }
@@ -142,9 +145,10 @@ impl Store {
             }
             transaction.execute(
                 &format!(
-                    "INSERT INTO ref_updates (session, user, key_id, repo, ref_name, old, new, \
-                         kind, state, created_at, confirmed_at) \
-                     VALUES ({SESSION_OR_FRESH}, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'confirmed', ?9, ?9)"
+                    "INSERT INTO ref_updates (session, user, key_id, ca, repo, ref_name, old, \
+                         new, kind, state, created_at, confirmed_at) \
+                     VALUES ({SESSION_OR_FRESH}, ?2, ?3, ?10, ?4, ?5, ?6, ?7, ?8, 'confirmed', \
+                         ?9, ?9)"
                 ),
                 params![
                     pusher.session,
@@ -156,6 +160,7 @@ impl Store {
                     change.new.as_str(),
                     classify(change).as_str(),
                     now(),
+                    pusher.ca,
                 ],
             )?;
             confirmed += 1;
@@ -215,7 +220,7 @@ impl Store {
         let mut statement = connection.prepare(concat!(
             "SELECT id, ",
             rfc3339!("created_at"),
-            ", user, key_id, repo, ref_name, old, new, kind, session FROM ref_updates \
+            ", user, key_id, repo, ref_name, old, new, kind, session, ca FROM ref_updates \
              WHERE state = 'confirmed' AND (?1 IS NULL OR repo = ?1) AND (?2 IS NULL OR user = ?2) \
              ORDER BY id DESC LIMIT ?3"
         ))?;
@@ -239,6 +244,7 @@ impl Store {
                         )
                     })?,
                     session: row.get(9)?,
+                    ca: row.get(10)?,
                 })
             })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -297,8 +303,30 @@ mod tests {
             session,
             user: "alice",
             key: Some(KeyId::new(3)),
+            ca: None,
             repo,
         }
+    }
+
+    #[test]
+    fn a_certificate_push_is_audited_with_its_ca() {
+        let store = Store::open_in_memory().unwrap();
+        let repo = RepoName::parse("acme/widgets").unwrap();
+        let main = update("refs/heads/main", ZERO, A, UpdateKind::Create);
+        let by_certificate = Pusher {
+            key: None,
+            ca: Some("corp"),
+            ..pusher(Some("s1"), &repo)
+        };
+        store.add_pending(by_certificate, &[&main]).unwrap();
+        store
+            .confirm(by_certificate, &[change(&main)], &no_classifying)
+            .unwrap();
+        let entries = store.audit(None, None, 10).unwrap();
+        assert_eq!(
+            (entries[0].key, entries[0].ca.as_deref()),
+            (None, Some("corp"))
+        );
     }
 
     #[test]

@@ -130,6 +130,10 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX principals_by_user ON principals(user_id);
     ",
+    // 5: the audit log names the CA of a push made with a certificate (copied, as names are).
+    "
+    ALTER TABLE ref_updates ADD COLUMN ca TEXT;
+    ",
 ];
 
 /// Returns the schema version this build creates.

@@ -33,6 +33,24 @@ impl Pushing {
         }
     }
 
+    /// The name of the CA, for a certificate session whose CA is still registered.
+    fn ca(&self, daemon: &Daemon) -> Option<String> {
+        let Pushing::Remote {
+            identity: Identity::Certificate { ca, user },
+            ..
+        } = self
+        else {
+            return None;
+        };
+        match daemon.store.certificate_ca(*ca, user) {
+            Ok(name) => name.map(|name| name.to_string()),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot name the CA of a certificate push for the audit log");
+                None
+            }
+        }
+    }
+
     /// The identity for log lines: `key-17`, `cert-3:alice`, or nothing for a local push.
     fn identity(&self) -> String {
         match self {
@@ -103,10 +121,12 @@ pub(super) fn check_refs(
     // git refuses the whole push if pre-receive refuses any ref, so only a fully allowed push
     // leaves pending rows behind.
     if verdicts.iter().all(|verdict| verdict.allowed) && !updates.is_empty() {
+        let ca = pushing.ca(daemon);
         let pusher = Pusher {
             session: session.as_deref(),
             user: pushing.name(),
             key: pushing.key(),
+            ca: ca.as_deref(),
             repo: &repo,
         };
         daemon
@@ -228,10 +248,12 @@ pub(super) fn record(
             Err(_) => fallback_kind(&change.old, &change.new),
         }
     };
+    let ca = pushing.ca(daemon);
     let pusher = Pusher {
         session: session.as_deref(),
         user: pushing.name(),
         key: pushing.key(),
+        ca: ca.as_deref(),
         repo: &repo,
     };
     let confirmed = daemon.store.confirm(pusher, &updates, &classify)?;

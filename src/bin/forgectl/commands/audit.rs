@@ -24,7 +24,11 @@ pub fn run(client: &Client, args: Args) -> anyhow::Result<Code> {
             vec![
                 e.time.clone(),
                 e.user.clone(),
-                e.key.map(|k| k.to_string()).unwrap_or_else(|| "-".into()),
+                match (e.key, &e.ca) {
+                    (Some(key), _) => key.to_string(),
+                    (None, Some(ca)) => format!("cert:{ca}"),
+                    (None, None) => "-".into(),
+                },
                 e.repo.clone(),
                 e.ref_name.clone(),
                 e.kind.to_string(),
