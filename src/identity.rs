@@ -85,12 +85,6 @@ impl FromStr for Identity {
     }
 }
 
-impl From<KeyId> for Identity {
-    fn from(key: KeyId) -> Identity {
-        Identity::Key(key)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -289,21 +289,6 @@ impl Store {
         Ok(changed > 0)
     }
 
-    /// Returns the owner of key `id`, if the key exists.
-    pub fn key_owner(&self, id: KeyId) -> Result<Option<UserName>, Error> {
-        let connection = self.lock();
-        let owner: Option<String> = connection
-            .query_row(
-                "SELECT u.name FROM keys k JOIN users u ON u.id = k.user_id WHERE k.id = ?1",
-                [id.get()],
-                |row| row.get(0),
-            )
-            .optional()?;
-        owner
-            .map(|name| parse_stored("user name", name, UserName::parse))
-            .transpose()
-    }
-
     /// Returns every key that still works at `now` with its id and expiry, oldest first, for
     /// `authorized_keys`.
     pub fn all_keys(
