@@ -154,13 +154,7 @@ impl Site {
             relative.trim_end_matches(".pub").replace('/', "_")
         ));
         std::fs::create_dir_all(private.parent().unwrap()).unwrap();
-        let outcome = Outcome::of(
-            Command::new("ssh-keygen")
-                .args(["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f"])
-                .arg(&private),
-            None,
-        );
-        assert_eq!(outcome.code, Some(0), "{outcome}");
+        common::keygen(&private, comment);
         std::fs::rename(format!("{}.pub", private.display()), &public).unwrap();
     }
 

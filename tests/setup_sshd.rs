@@ -26,13 +26,7 @@ fn main_config(env: &TestEnv, include: bool) -> MainConfig {
     std::fs::create_dir_all(folder.join("sshd_config.d")).unwrap();
     let host_key = folder.join("host_ed25519");
     if !host_key.exists() {
-        let made = Outcome::of(
-            Command::new("ssh-keygen")
-                .args(["-q", "-t", "ed25519", "-N", "", "-f"])
-                .arg(&host_key),
-            None,
-        );
-        assert_eq!(made.code, Some(0), "{made}");
+        common::keygen(&host_key, "host key");
     }
     let port = sshd::free_port();
     let include = if include {

@@ -7,7 +7,7 @@ mod common;
 
 use common::{DEADLINE, FORGED, TestEnv};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::Instant;
 
 const SOCKET_ACTIVATE: &str = "/usr/bin/systemd-socket-activate";
@@ -20,22 +20,15 @@ fn activate(env: &TestEnv, socket: &Path) -> Child {
         "{SOCKET_ACTIVATE} is missing; apt-get install systemd"
     );
     std::fs::create_dir_all(socket.parent().unwrap()).unwrap();
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(env.path("forged.log"))
-        .unwrap();
-    let child = Command::new(SOCKET_ACTIVATE)
-        .arg("--listen")
-        .arg(socket)
-        .arg(FORGED)
-        .arg("--config")
-        .arg(&env.config)
-        .env_remove("FORGE_LOG")
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
+    let child = env
+        .as_forged(
+            Command::new(SOCKET_ACTIVATE)
+                .arg("--listen")
+                .arg(socket)
+                .arg(FORGED)
+                .arg("--config")
+                .arg(&env.config),
+        )
         .spawn()
         .expect("systemd-socket-activate starts");
     let deadline = Instant::now() + DEADLINE;

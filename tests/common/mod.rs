@@ -31,6 +31,17 @@ pub fn login_user() -> String {
         .expect("the current uid has an account name")
 }
 
+/// Makes an ed25519 key pair, `path` and `path.pub`, with no passphrase and `comment`.
+pub fn keygen(path: &Path, comment: &str) {
+    let outcome = Outcome::of(
+        Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f"])
+            .arg(path),
+        None,
+    );
+    assert_eq!(outcome.code, Some(0), "{outcome}");
+}
+
 /// Returns whether the tests run as root. When not, says on stderr that the calling test is
 /// skipped and `why`; under CI (`CI=true`), which runs as root, it fails instead, so that no
 /// test passes there by skipping.
@@ -135,19 +146,8 @@ impl TestEnv {
     /// Starts forged and waits until it answers `status`.
     pub fn start_forged(&mut self) {
         assert!(self.forged.is_none(), "forged is already running");
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.path("forged.log"))
-            .unwrap();
-        let child = Command::new(FORGED)
-            .arg("--config")
-            .arg(&self.config)
-            .env_remove("FORGE_LOG")
-            .env_remove("RUST_LOG")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
+        let child = self
+            .as_forged(Command::new(FORGED).arg("--config").arg(&self.config))
             .spawn()
             .expect("forged starts");
         self.forged = Some(child);
@@ -162,6 +162,22 @@ impl TestEnv {
             std::thread::sleep(Duration::from_millis(20));
         }
         panic!("forged did not come up\n{}", self.logs());
+    }
+
+    /// Sets `command` up to run forged as the tests do: no stdin, its output appended to
+    /// `forged.log` (which [`TestEnv::logs`] shows), and the configured log filter in force.
+    pub fn as_forged<'c>(&self, command: &'c mut Command) -> &'c mut Command {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.path("forged.log"))
+            .unwrap();
+        command
+            .env_remove("FORGE_LOG")
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
     }
 
     /// Stops forged with SIGTERM and waits for it.
@@ -219,13 +235,7 @@ impl TestEnv {
         std::fs::create_dir_all(&folder).unwrap();
         let key = folder.join("id_ed25519");
         if !key.exists() {
-            let outcome = Outcome::of(
-                Command::new("ssh-keygen")
-                    .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])
-                    .arg(&key),
-                None,
-            );
-            assert_eq!(outcome.code, Some(0), "{outcome}");
+            keygen(&key, name);
         }
         key
     }
@@ -292,13 +302,7 @@ impl TestEnv {
         let folder = self.path("cas");
         std::fs::create_dir_all(&folder).unwrap();
         let key = folder.join(name);
-        let outcome = Outcome::of(
-            Command::new("ssh-keygen")
-                .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])
-                .arg(&key),
-            None,
-        );
-        assert_eq!(outcome.code, Some(0), "{outcome}");
+        keygen(&key, name);
         key
     }
 

@@ -40,13 +40,7 @@ impl Sshd {
         std::fs::create_dir_all(&folder).unwrap();
         let host_key = folder.join("host_ed25519");
         if !host_key.exists() {
-            let made = Outcome::of(
-                Command::new("ssh-keygen")
-                    .args(["-q", "-t", "ed25519", "-N", "", "-f"])
-                    .arg(&host_key),
-                None,
-            );
-            assert_eq!(made.code, Some(0), "{made}");
+            super::keygen(&host_key, "host key");
         }
         let port = free_port();
         let config = folder.join("sshd_config");
