@@ -16,8 +16,8 @@
 
 use anyhow::{Context, bail};
 use clap::Parser;
-use forge::keys::PublicKey;
 use forge::store::Store;
+use forge::types::keys::PublicKey;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

@@ -5,6 +5,8 @@
 //! [`DEFAULT_PATH`]. An empty file is a valid configuration, and so is a missing file at the
 //! default path; a file named explicitly must exist.
 
+use crate::exit::{Classify, Code};
+use crate::types::sshd_line::is_shell_safe_path;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -186,35 +188,35 @@ impl Config {
         }
         // OpenSSH runs a forced command through the account's login shell, so every path that
         // ends up in an authorized_keys line must need no quoting at all.
-        if !crate::keys::is_shell_safe_path(&self.forge_shell) {
+        if !is_shell_safe_path(&self.forge_shell) {
             return Err(invalid(
                 "forge_shell",
                 "must be a path of letters, digits and . _ / + - only (sshd runs it through a shell)",
             ));
         }
         // sshd splits its AuthorizedKeysCommand line at spaces and expands % tokens in it.
-        if !crate::keys::is_shell_safe_path(&self.forge_keys) {
+        if !is_shell_safe_path(&self.forge_keys) {
             return Err(invalid(
                 "forge_keys",
                 "must be a path of letters, digits and . _ / + - only (it is written into sshd_config)",
             ));
         }
         if let Some(source) = self.path_for_forced_command()
-            && !crate::keys::is_shell_safe_path(source)
+            && !is_shell_safe_path(source)
         {
             return Err(Error::OwnPath {
                 path: source.to_owned(),
             });
         }
-        if crate::user_name::UserName::parse(&self.git_user).is_err() {
+        if crate::types::user_name::UserName::parse(&self.git_user).is_err() {
             return Err(invalid("git_user", "must be a system account name"));
         }
-        if crate::user_name::UserName::parse(&self.keys_user).is_err() {
+        if crate::types::user_name::UserName::parse(&self.keys_user).is_err() {
             return Err(invalid("keys_user", "must be a system account name"));
         }
         for admin in &self.admins {
             let name = admin.strip_prefix('@').unwrap_or(admin);
-            if crate::user_name::UserName::parse(name).is_err() {
+            if crate::types::user_name::UserName::parse(name).is_err() {
                 return Err(invalid(
                     "admins",
                     &format!("holds '{admin}', which is neither an account nor an @group name"),
@@ -225,6 +227,22 @@ impl Config {
             return Err(invalid("log", &format!("is not a log filter: {e}")));
         }
         Ok(())
+    }
+}
+
+impl Classify for Error {
+    /// An unusable configuration is the admin's input: refused, nothing changed.
+    fn code(&self) -> Code {
+        match self {
+            Error::Read { .. }
+            | Error::Parse { .. }
+            | Error::OwnPath { .. }
+            | Error::Invalid { .. } => Code::Refused,
+        }
+    }
+
+    fn remote_line(&self) -> String {
+        "forge is misconfigured on this server; tell your admin".into()
     }
 }
 

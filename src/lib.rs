@@ -6,25 +6,14 @@
 //! Unix socket described in [`wire`] and hold no policy of their own.
 #![warn(missing_docs)]
 
-pub mod authorized_keys;
-pub mod certs;
+pub mod admin;
 pub mod cli;
-pub mod client;
 pub mod config;
 pub mod daemon;
 pub mod exit;
-pub mod git;
-pub mod gitolite;
-pub mod hooks;
-pub mod identity;
-pub mod keys;
 pub mod logging;
 pub mod policy;
-pub mod repo_name;
-pub mod shell;
-pub mod ssh_command;
-pub mod sshd_setup;
+pub mod shim;
 pub mod store;
-pub mod timestamp;
-pub mod user_name;
+pub mod types;
 pub mod wire;

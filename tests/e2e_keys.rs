@@ -4,7 +4,7 @@
 mod common;
 
 use common::{RootOwnedCopy, TestEnv};
-use forge::timestamp::Timestamp;
+use forge::types::timestamp::Timestamp;
 use std::os::unix::process::CommandExt;
 
 #[test]

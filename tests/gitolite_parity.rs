@@ -16,7 +16,7 @@
 mod common;
 
 use common::gitolite::Gitolite;
-use forge::gitolite::{self, Settings, import};
+use forge::admin::gitolite::{self, Settings, import};
 use forge::policy::{Need, Op, Policy, RepoState};
 use std::collections::BTreeSet;
 use std::fmt::Write as _;

@@ -7,8 +7,8 @@ mod common;
 
 use common::Outcome;
 use common::gitolite::{Compiled, Gitolite, StoredConfig, StoredRule};
-use forge::gitolite::keydir::{self, Issue};
-use forge::gitolite::{self, Conf, Settings, WarningKind};
+use forge::admin::gitolite::keydir::{self, Issue};
+use forge::admin::gitolite::{self, Conf, Settings, WarningKind};
 use std::collections::BTreeMap;
 
 /// The scenario confs of the gitolite semantics notes (section 7), without the admin repo.

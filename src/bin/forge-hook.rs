@@ -1,13 +1,13 @@
 //! `forge-hook`: the pre- and post-receive hook of every forge repository. Reads git's update
-//! lines and hands them to `forge::hooks`.
+//! lines and hands them to `forge::shim::hook`.
 
-use anyhow::Context;
 use clap::Parser;
 use forge::cli::forge_hook::{Args, Hook};
 use forge::config::Config;
-use forge::exit::{self, Audience};
-use forge::hooks::{self, PushEnv};
+use forge::exit::{self, Audience, Failure};
 use forge::logging::{self, Component};
+use forge::shim::hook;
+use forge::shim::push_env::PushEnv;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -19,19 +19,19 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(args: &Args) -> anyhow::Result<()> {
+fn run(args: &Args) -> Result<(), Failure> {
     let config = Config::load(args.config.as_deref())?;
-    let cwd = std::env::current_dir().context("reading the working folder")?;
+    let cwd = std::env::current_dir().map_err(hook::Error::Read)?;
     let push = PushEnv::from_env(|name| std::env::var(name).ok(), &config.repos, &cwd)?;
-    let updates = hooks::read_updates(std::io::stdin().lock())?;
-    let client = hooks::client(&config);
+    let updates = hook::read_updates(std::io::stdin().lock())?;
+    let client = hook::client(&config);
     match args.hook {
         Hook::PreReceive => {
             // The environment git gives pre-receive makes the quarantined objects visible.
-            let repository = git2::Repository::open_from_env().map_err(hooks::Error::Repository)?;
-            hooks::pre_receive(&client, &push, &repository, updates)?;
+            let repository = git2::Repository::open_from_env().map_err(hook::Error::Repository)?;
+            hook::pre_receive(&client, &push, &repository, updates)?;
         }
-        Hook::PostReceive => hooks::post_receive(&client, &push, updates)?,
+        Hook::PostReceive => hook::post_receive(&client, &push, updates)?,
     }
     Ok(())
 }

@@ -1,12 +1,12 @@
 //! `forge-shell`: the forced command of every forge key. Parses its arguments and hands the
-//! SSH session to `forge::shell`.
+//! SSH session to `forge::shim::shell`.
 
 use clap::Parser;
 use forge::cli::forge_shell::Args;
 use forge::config::Config;
 use forge::exit::{self, Audience};
 use forge::logging::{self, Component};
-use forge::shell::{self, Invocation};
+use forge::shim::shell::{self, Invocation};
 use std::os::unix::ffi::OsStringExt;
 use std::process::ExitCode;
 

@@ -1,11 +1,10 @@
 //! `forged`: the forge daemon. Parses its arguments, loads the configuration and serves.
 
-use anyhow::Context;
 use clap::Parser;
 use forge::cli::forged::Args;
 use forge::config::Config;
 use forge::daemon::Daemon;
-use forge::exit::{self, Audience};
+use forge::exit::{self, Audience, Context, Failure};
 use forge::logging::{self, Component};
 use std::process::ExitCode;
 
@@ -19,14 +18,17 @@ fn main() -> ExitCode {
         }
     };
     logging::init(Component::Forged, &config.log);
-    let served = Daemon::open(config)
-        .and_then(Daemon::serve)
-        .context("forged cannot serve");
-    match served {
+    match serve(config) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            tracing::error!(error = format!("{e:#}"), "stopping");
+            tracing::error!(error = %e, "stopping");
             exit::report("forged", Audience::Admin, &e)
         }
     }
+}
+
+fn serve(config: Config) -> Result<(), Failure> {
+    Daemon::open(config)
+        .and_then(Daemon::serve)
+        .context("forged cannot serve")
 }

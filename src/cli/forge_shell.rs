@@ -1,6 +1,6 @@
 //! The command line of `forge-shell`.
 
-use crate::identity::Identity;
+use crate::types::identity::Identity;
 use clap::Parser;
 use std::path::PathBuf;
 

@@ -1,6 +1,7 @@
 //! Repositories on disk: bare repositories made with forge's settings, and removed ones moved
 //! aside rather than deleted.
 
+use crate::exit::{self, Classify, Code};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -165,6 +166,16 @@ fn sync_folder(path: &Path) -> Result<(), Error> {
     fs::File::open(path)
         .and_then(|folder| folder.sync_all())
         .map_err(io_error("cannot sync", path))
+}
+
+impl Classify for Error {
+    fn code(&self) -> Code {
+        match self {
+            Error::Exists { .. } => Code::Refused,
+            Error::Io { source, .. } => exit::io_code(source),
+            Error::Git { .. } => Code::Internal,
+        }
+    }
 }
 
 #[cfg(test)]

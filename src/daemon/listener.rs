@@ -193,12 +193,7 @@ fn spawn_connection(stream: UnixStream, daemon: &Arc<Daemon>, open: &Arc<AtomicU
                     limit = MAX_CONNECTIONS,
                     "too many connections; refusing one"
                 );
-                let _ = answer_error(
-                    &stream,
-                    ErrorKind::Internal,
-                    "forged is busy; try again",
-                    "",
-                );
+                let _ = answer_error(&stream, ErrorKind::Busy, "forged is busy; try again", "");
                 return;
             }
             serve_connection(stream, &daemon);

@@ -9,10 +9,10 @@ mod handlers;
 mod listener;
 mod peer;
 mod policy_state;
-mod reconcile;
-mod settings;
+mod workers;
 
 use crate::config::Config;
+use crate::exit::{self, Classify, Code};
 use crate::policy::Policy;
 use crate::store::{self, Store};
 use std::path::PathBuf;
@@ -160,7 +160,7 @@ impl Daemon {
             ids: RequestIds::new(),
             policy: RwLock::new(Arc::new(policy)),
         };
-        reconcile::run(&daemon, i64::MAX);
+        workers::reconcile::run(&daemon, i64::MAX);
         Ok(daemon)
     }
 
@@ -185,14 +185,14 @@ impl Daemon {
         let aligning = Arc::clone(&daemon);
         std::thread::Builder::new()
             .name("settings".into())
-            .spawn(move || settings::align_all(&aligning))
+            .spawn(move || workers::settings::align_all(&aligning))
             .map_err(Error::Thread)?;
         let periodic = Arc::clone(&daemon);
         let mut last_reconcile = Instant::now();
         listener.serve(&stop, &daemon, move || {
             if last_reconcile.elapsed() >= RECONCILE_EVERY {
                 let cutoff = store_now() - RECONCILE_EVERY.as_secs() as i64;
-                reconcile::run(&periodic, cutoff);
+                workers::reconcile::run(&periodic, cutoff);
                 last_reconcile = Instant::now();
             }
         });
@@ -233,4 +233,19 @@ fn store_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
+}
+
+impl Classify for Error {
+    fn code(&self) -> Code {
+        match self {
+            Error::Store { source, .. } => source.code(),
+            Error::Folder { source, .. } | Error::Listen { source, .. } => exit::io_code(source),
+            Error::AlreadyRunning { .. }
+            | Error::NotASocket { .. }
+            | Error::PassedSockets { .. }
+            | Error::PassedSocket(_)
+            | Error::PassedOtherSocket { .. } => Code::Refused,
+            Error::Policy(_) | Error::Signals(_) | Error::Thread(_) => Code::Internal,
+        }
+    }
 }

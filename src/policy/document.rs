@@ -25,6 +25,7 @@
 
 use super::engine::{self, Parts, ROLES};
 use super::rules::{self, Perm, Refex, RepoOption, RepoSpec, Rule, Source, Subject};
+use crate::exit::{Classify, Code};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -439,6 +440,13 @@ struct OptionEntry {
     name: String,
     value: String,
     source: Option<String>,
+}
+
+impl Classify for Error {
+    /// Every error here is input that cannot be used (policy documents): refused, nothing changed.
+    fn code(&self) -> Code {
+        Code::Refused
+    }
 }
 
 #[cfg(test)]

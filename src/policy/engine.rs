@@ -19,6 +19,7 @@
 
 use super::refs::{RefUpdate, UpdateKind};
 use super::rules::{Need, Op, RepoOption, RepoSpec, Rule, Subject};
+use crate::exit::{Classify, Code};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 
@@ -646,6 +647,13 @@ fn generic_name(repo: &str, creator: &str) -> Option<String> {
         }
     }
     None
+}
+
+impl Classify for Error {
+    /// Every error here is input that cannot be used (policies): refused, nothing changed.
+    fn code(&self) -> Code {
+        Code::Refused
+    }
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ pub mod document;
 pub mod engine;
 pub mod refs;
 pub mod rules;
+pub mod update_facts;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

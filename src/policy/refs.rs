@@ -1,5 +1,6 @@
 //! Ref updates as a push proposes them: names, object ids, and the kind of each update.
 
+use crate::exit::{Classify, Code};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -213,6 +214,13 @@ impl ProposedUpdate {
             new: ObjectId::parse(new)?,
             ref_name: RefName::parse(ref_name)?,
         })
+    }
+}
+
+impl Classify for Error {
+    /// Every error here is input that cannot be used (ref updates): refused, nothing changed.
+    fn code(&self) -> Code {
+        Code::Refused
     }
 }
 

@@ -1,6 +1,7 @@
 //! The words of a policy, as gitolite spells them: permissions, what an operation needs,
 //! refexes, who a rule is for and which repositories it covers.
 
+use crate::exit::{Classify, Code};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -524,6 +525,13 @@ pub struct RepoOption {
     pub value: String,
     /// Where it came from.
     pub source: Source,
+}
+
+impl Classify for Error {
+    /// Every error here is input that cannot be used (rules): refused, nothing changed.
+    fn code(&self) -> Code {
+        Code::Refused
+    }
 }
 
 #[cfg(test)]

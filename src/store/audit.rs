@@ -2,9 +2,9 @@
 //! pre-receive accepted and post-receive (or reconciliation) has not yet confirmed.
 
 use super::{Error, Store, now, rfc3339};
-use crate::keys::KeyId;
 use crate::policy::{RefUpdate, UpdateKind};
-use crate::repo_name::RepoName;
+use crate::types::keys::KeyId;
+use crate::types::repo_name::RepoName;
 use crate::wire::{AuditEntry, RefChange};
 use rusqlite::{OptionalExtension, params};
 

@@ -2,9 +2,9 @@
 //! the principals that log in as another user than the one of their name.
 
 use super::{Error, Store, now, parse_stored, rfc3339, unique_as_exists};
-use crate::certs::{CaId, CaName, Principal};
-use crate::keys::{Fingerprint, PublicKey};
-use crate::user_name::UserName;
+use crate::types::certs::{CaId, CaName, Principal};
+use crate::types::keys::{Fingerprint, PublicKey};
+use crate::types::user_name::UserName;
 use crate::wire::{CaInfo, PrincipalInfo};
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
@@ -271,7 +271,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keys::Title;
+    use crate::types::keys::Title;
 
     const CA: &str =
         "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMAhFN8hDRErHeXcZHKD+s2cl3KlUSddK26x2fjV+/Fl corp-ca";

@@ -1,9 +1,9 @@
 //! The `keys` table: public keys, their owners and fingerprints.
 
 use super::{Error, Store, now, parse_stored, rfc3339};
-use crate::keys::{Fingerprint, KeyId, PublicKey, Title};
-use crate::timestamp::Timestamp;
-use crate::user_name::UserName;
+use crate::types::keys::{Fingerprint, KeyId, PublicKey, Title};
+use crate::types::timestamp::Timestamp;
+use crate::types::user_name::UserName;
 use crate::wire::KeyInfo;
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
@@ -326,7 +326,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keys::is_expired;
+    use crate::types::keys::is_expired;
 
     const ED25519: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKWdBCWIAVdUijgQgfx7slfgwTxC0SCaU8fqHAQdPlcM alice@laptop";
     const OTHER: &str =

@@ -17,6 +17,7 @@ pub use audit::{Counts, PendingUpdate, Pusher};
 pub use keys::{KeyUse, LAST_USE_GRANULARITY_SECONDS};
 pub use policy::{RepoFacts, StoredPolicy};
 
+use crate::exit::{Classify, Code};
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
@@ -145,6 +146,23 @@ fn parse_stored<T, E>(
     parse(&text).map_err(|_| Error::Corrupt { what, value: text })
 }
 
+impl Classify for Error {
+    fn code(&self) -> Code {
+        match self {
+            Error::Sqlite(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(e.code, ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) =>
+            {
+                Code::Unavailable
+            }
+            Error::Sqlite(_) | Error::Corrupt { .. } => Code::Internal,
+            Error::AlreadyExists { .. } | Error::NotFound { .. } | Error::TooNew { .. } => {
+                Code::Refused
+            }
+            Error::Outside { .. } => Code::Internal,
+        }
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -170,7 +188,7 @@ pub(crate) mod tests {
     fn reopening_keeps_the_data() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("forge.db");
-        let alice = crate::user_name::UserName::parse("alice").unwrap();
+        let alice = crate::types::user_name::UserName::parse("alice").unwrap();
         Store::open(&path).unwrap().add_user(&alice).unwrap();
         let users = Store::open(&path).unwrap().list_users().unwrap();
         assert_eq!(users[0].name, alice);

@@ -4,7 +4,7 @@
 use super::{Error, Store, parse_stored};
 use crate::policy::Access;
 use crate::policy::document::{Document, OptionRow, RuleRow};
-use crate::repo_name::RepoName;
+use crate::types::repo_name::RepoName;
 use rusqlite::{OptionalExtension, Transaction, params};
 
 /// Everything the daemon builds its policy from.
@@ -223,8 +223,11 @@ impl Store {
     /// A key registered to someone else refuses the whole import.
     pub fn import(
         &self,
-        users: &[crate::user_name::UserName],
-        keys: &[(crate::user_name::UserName, crate::keys::PublicKey)],
+        users: &[crate::types::user_name::UserName],
+        keys: &[(
+            crate::types::user_name::UserName,
+            crate::types::keys::PublicKey,
+        )],
         expected: &Document,
         document: &Document,
     ) -> Result<(), Error> {
@@ -253,7 +256,7 @@ impl Store {
                     });
                 }
                 None => {
-                    let title = crate::keys::Title::from_comment(key);
+                    let title = crate::types::keys::Title::from_comment(key);
                     super::keys::insert_key(&transaction, user, key, &title, None)?;
                 }
             }

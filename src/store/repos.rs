@@ -2,8 +2,8 @@
 
 use super::{Error, Store, now, parse_stored, rfc3339, unique_as_exists};
 use crate::policy::Access;
-use crate::repo_name::RepoName;
-use crate::user_name::UserName;
+use crate::types::repo_name::RepoName;
+use crate::types::user_name::UserName;
 use crate::wire::{GrantInfo, RepoInfo};
 use rusqlite::{OptionalExtension, Transaction, params};
 

@@ -1,7 +1,7 @@
 //! The `users` table.
 
 use super::{Error, Store, now, rfc3339, unique_as_exists};
-use crate::user_name::UserName;
+use crate::types::user_name::UserName;
 use crate::wire::UserInfo;
 use rusqlite::{OptionalExtension, params};
 

@@ -7,14 +7,15 @@ mod output;
 
 use clap::Parser;
 use forge::cli::forgectl::{Args, Command};
-use forge::client::{ADMIN_TIMEOUT, Client};
 use forge::config::Config;
-use forge::exit::{self, Audience, Code};
+use forge::exit::{self, Audience, Code, Failure};
 use forge::logging::{self, Component};
+use forge::wire::client::{ADMIN_TIMEOUT, Client};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     logging::init(Component::Forgectl, "off");
+    exit::end_quietly_on_closed_stdout();
     let args = match Args::try_parse() {
         Ok(args) => args,
         // A well-formed command line with an invalid name or value is invalid input (1), not
@@ -31,7 +32,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(args: Args) -> anyhow::Result<Code> {
+fn run(args: Args) -> Result<Code, Failure> {
     if let Command::Completions(completions) = &args.command {
         // Needs neither forge.toml nor forged: packaging runs it at build time.
         return commands::completions::run(completions);

@@ -1,5 +1,6 @@
 //! forgectl's output: aligned tables for people, JSON for scripts.
 
+use forge::exit::{Code, Failure};
 use serde::Serialize;
 
 /// Prints `rows` under `header` as a table with columns padded to their widest cell.
@@ -25,7 +26,8 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) {
 }
 
 /// Prints `value` as pretty JSON.
-pub fn json(value: &impl Serialize) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+pub fn json(value: &impl Serialize) -> Result<(), Failure> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| Failure::new(Code::Internal, e))?;
+    println!("{text}");
     Ok(())
 }

@@ -1,8 +1,8 @@
 //! `forgectl grant`, `revoke` and `access`.
 
 use crate::policy::Access;
-use crate::repo_name::RepoName;
-use crate::user_name::UserName;
+use crate::types::repo_name::RepoName;
+use crate::types::user_name::UserName;
 
 /// The arguments of `forgectl grant`.
 #[derive(Debug, clap::Args)]

@@ -1,7 +1,7 @@
 //! `forgectl audit`.
 
-use crate::repo_name::RepoName;
-use crate::user_name::UserName;
+use crate::types::repo_name::RepoName;
+use crate::types::user_name::UserName;
 
 /// The arguments of `forgectl audit`.
 #[derive(Debug, clap::Args)]

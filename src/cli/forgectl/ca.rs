@@ -1,6 +1,6 @@
 //! `forgectl ca add|list|remove`: the user CAs whose SSH certificates log users in.
 
-use crate::certs::CaName;
+use crate::types::certs::CaName;
 use std::path::PathBuf;
 
 /// The commands of `forgectl ca`.

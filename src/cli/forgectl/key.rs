@@ -1,8 +1,8 @@
 //! `forgectl key add|list|remove`.
 
-use crate::keys::{Fingerprint, Title};
-use crate::timestamp::Timestamp;
-use crate::user_name::UserName;
+use crate::types::keys::{Fingerprint, Title};
+use crate::types::timestamp::Timestamp;
+use crate::types::user_name::UserName;
 use std::path::PathBuf;
 
 /// The commands of `forgectl key`.

@@ -1,6 +1,6 @@
 //! `forgectl policy export|apply` and `forgectl protect`.
 
-use crate::repo_name::RepoName;
+use crate::types::repo_name::RepoName;
 use std::path::PathBuf;
 
 /// The commands of `forgectl policy`.

@@ -1,7 +1,7 @@
 //! `forgectl principal map|unmap|list`.
 
-use crate::certs::Principal;
-use crate::user_name::UserName;
+use crate::types::certs::Principal;
+use crate::types::user_name::UserName;
 
 /// The commands of `forgectl principal`.
 #[derive(Debug, clap::Subcommand)]

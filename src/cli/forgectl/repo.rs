@@ -1,7 +1,7 @@
 //! `forgectl repo create|list|perms|remove`.
 
-use crate::repo_name::RepoName;
-use crate::user_name::UserName;
+use crate::types::repo_name::RepoName;
+use crate::types::user_name::UserName;
 
 /// The commands of `forgectl repo`.
 #[derive(Debug, clap::Subcommand)]

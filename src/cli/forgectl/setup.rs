@@ -1,6 +1,6 @@
 //! `forgectl setup sshd`.
 
-use crate::sshd_setup;
+use crate::admin::sshd_setup;
 use std::path::PathBuf;
 
 /// The commands of `forgectl setup`.

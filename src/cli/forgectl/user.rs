@@ -1,6 +1,6 @@
 //! `forgectl user add|list|remove`.
 
-use crate::user_name::UserName;
+use crate::types::user_name::UserName;
 
 /// The commands of `forgectl user`.
 #[derive(Debug, clap::Subcommand)]

@@ -3,11 +3,12 @@
 
 use super::{Daemon, Failure, Handled};
 use crate::daemon::disk;
-use crate::keys::{self, Fingerprint, PublicKey, Title};
 use crate::policy::Access;
-use crate::repo_name::RepoName;
-use crate::timestamp::Timestamp;
-use crate::user_name::UserName;
+use crate::types::keys::{self, Fingerprint, PublicKey, Title};
+use crate::types::repo_name::RepoName;
+use crate::types::sshd_line;
+use crate::types::timestamp::Timestamp;
+use crate::types::user_name::UserName;
 use crate::wire::{Response, StatusInfo};
 
 /// The most audit entries one request returns.
@@ -193,7 +194,7 @@ pub(super) fn authorized_keys(daemon: &Daemon) -> Handled {
         .all_keys(Timestamp::now())?
         .into_iter()
         .map(|(id, key, expires)| {
-            keys::authorized_keys_line(
+            sshd_line::authorized_keys_line(
                 &config.forge_shell,
                 config.path_for_forced_command(),
                 id,

@@ -3,12 +3,13 @@
 //! --principals` asks for at each certificate login.
 
 use super::{Daemon, Failure, Handled};
-use crate::certs::{self, CaName, Presented, Principal};
-use crate::identity::Identity;
-use crate::keys::PublicKey;
 use crate::store;
-use crate::timestamp::Timestamp;
-use crate::user_name::UserName;
+use crate::types::certs::{CaName, Presented, Principal};
+use crate::types::identity::Identity;
+use crate::types::keys::PublicKey;
+use crate::types::sshd_line;
+use crate::types::timestamp::Timestamp;
+use crate::types::user_name::UserName;
 use crate::wire::Response;
 
 pub(super) fn ca_add(daemon: &Daemon, name: CaName, text: &str) -> Handled {
@@ -101,7 +102,7 @@ pub(super) fn principals_lookup(
         .into_iter()
         .map(|(principal, user)| {
             tracing::info!(ca = %ca_name, principal = %principal, user = %user, "certificate principal known; forced command given");
-            certs::authorized_principals_line(
+            sshd_line::authorized_principals_line(
                 &config.forge_shell,
                 config.path_for_forced_command(),
                 &Identity::Certificate { ca, user },

@@ -2,14 +2,14 @@
 //! (post-receive).
 
 use super::{Caller, Daemon, Failure, Handled, state_of};
-use crate::hooks;
-use crate::identity::Identity;
-use crate::keys::KeyId;
+use crate::policy::update_facts;
 use crate::policy::{ObjectId, Policy, RefUpdate, RepoState, UpdateKind};
-use crate::repo_name::RepoName;
 use crate::store::{Pusher, RepoFacts};
-use crate::user_name::UserName;
-use crate::wire::{RefChange, RefVerdict, Response};
+use crate::types::identity::Identity;
+use crate::types::keys::KeyId;
+use crate::types::repo_name::RepoName;
+use crate::types::user_name::UserName;
+use crate::wire::{self, RefChange, RefVerdict, Response};
 
 /// Who is pushing, as forged sees it: a user over SSH, or a local account.
 enum Pushing {
@@ -86,10 +86,10 @@ pub(super) fn check_refs(
     repo: RepoName,
     updates: Vec<RefUpdate>,
 ) -> Handled {
-    if updates.len() > hooks::MAX_UPDATES {
+    if updates.len() > wire::MAX_UPDATES {
         return Err(Failure::refused(format!(
             "a push may update at most {} refs",
-            hooks::MAX_UPDATES
+            wire::MAX_UPDATES
         )));
     }
     let pushing = pushing(caller, user, identity)?;
@@ -244,7 +244,7 @@ pub(super) fn record(
     let path = repo.to_path(&daemon.config.repos);
     let classify = |change: &RefChange| -> UpdateKind {
         match git2::Repository::open_bare(&path) {
-            Ok(repository) => hooks::classify(&repository, &change.old, &change.new),
+            Ok(repository) => update_facts::classify(&repository, &change.old, &change.new),
             Err(_) => fallback_kind(&change.old, &change.new),
         }
     };

@@ -9,9 +9,9 @@ mod shell;
 
 use super::{Caller, Daemon};
 use crate::policy::RepoState;
-use crate::repo_name::RepoName;
 use crate::store::{self, RepoFacts};
-use crate::user_name::UserName;
+use crate::types::repo_name::RepoName;
+use crate::types::user_name::UserName;
 use crate::wire::{ErrorKind, Request, Response};
 
 /// A handler's failure: what kind, and the one line the client shows.

@@ -2,12 +2,12 @@
 //! the roles their creators hand out, and exporting, applying and importing the policy.
 
 use super::{Daemon, Failure, Handled, create_from_pattern, state_of};
-use crate::identity::Identity;
-use crate::keys::PublicKey;
 use crate::policy::document::{Document, RuleRow};
 use crate::policy::{Need, Op, RepoState};
-use crate::repo_name::RepoName;
-use crate::user_name::UserName;
+use crate::types::identity::Identity;
+use crate::types::keys::PublicKey;
+use crate::types::repo_name::RepoName;
+use crate::types::user_name::UserName;
 use crate::wire::{Response, RoleChange};
 
 /// `access`: the decision for `user`, `repo`, `need` and `reference`, as `gitolite access`

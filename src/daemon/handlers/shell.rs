@@ -3,12 +3,13 @@
 //! what can they reach.
 
 use super::{Daemon, Failure, Handled, create_from_pattern, state_of};
-use crate::identity::Identity;
-use crate::keys::{self, KeyId, PublicKey};
 use crate::policy::{Access, Need, Op, RepoState};
-use crate::repo_name::RepoName;
-use crate::timestamp::Timestamp;
-use crate::user_name::UserName;
+use crate::types::identity::Identity;
+use crate::types::keys::{self, KeyId, PublicKey};
+use crate::types::repo_name::RepoName;
+use crate::types::sshd_line;
+use crate::types::timestamp::Timestamp;
+use crate::types::user_name::UserName;
 use crate::wire::{ReachableRepo, Response};
 
 /// The user behind an identity, resolved now.
@@ -201,7 +202,7 @@ pub(super) fn key_lookup(daemon: &Daemon, login: &str, key_type: &str, key: &str
         }
         Some((id, expires)) => {
             tracing::info!(key = %id, %fingerprint, "key known; forced command given");
-            vec![keys::authorized_keys_line(
+            vec![sshd_line::authorized_keys_line(
                 &daemon.config.forge_shell,
                 daemon.config.path_for_forced_command(),
                 id,

@@ -1,11 +1,11 @@
 //! `forgectl grant`, `revoke` and `access`.
 
 use forge::cli::forgectl::access::{AccessArgs, GrantArgs, RevokeArgs};
-use forge::client::Client;
-use forge::exit::Code;
+use forge::exit::{Code, Failure};
+use forge::wire::client::Client;
 use forge::wire::{Request, Response};
 
-pub fn grant(client: &Client, args: GrantArgs) -> anyhow::Result<Code> {
+pub fn grant(client: &Client, args: GrantArgs) -> Result<Code, Failure> {
     let request = Request::Grant {
         repo: args.repo.clone(),
         user: args.user.clone(),
@@ -19,7 +19,7 @@ pub fn grant(client: &Client, args: GrantArgs) -> anyhow::Result<Code> {
     Ok(Code::Success)
 }
 
-pub fn revoke(client: &Client, args: RevokeArgs) -> anyhow::Result<Code> {
+pub fn revoke(client: &Client, args: RevokeArgs) -> Result<Code, Failure> {
     let request = Request::Revoke {
         repo: args.repo.clone(),
         user: args.user.clone(),
@@ -29,7 +29,7 @@ pub fn revoke(client: &Client, args: RevokeArgs) -> anyhow::Result<Code> {
     Ok(Code::Success)
 }
 
-pub fn access(client: &Client, args: AccessArgs) -> anyhow::Result<Code> {
+pub fn access(client: &Client, args: AccessArgs) -> Result<Code, Failure> {
     let request = Request::Access {
         user: args.user.clone(),
         repo: args.repo.clone(),

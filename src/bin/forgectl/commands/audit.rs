@@ -2,11 +2,11 @@
 
 use crate::output;
 use forge::cli::forgectl::audit::Args;
-use forge::client::Client;
-use forge::exit::Code;
+use forge::exit::{Code, Failure};
+use forge::wire::client::Client;
 use forge::wire::{Request, Response};
 
-pub fn run(client: &Client, args: Args) -> anyhow::Result<Code> {
+pub fn run(client: &Client, args: Args) -> Result<Code, Failure> {
     let request = Request::Audit {
         repo: args.repo,
         user: args.user,

@@ -3,11 +3,11 @@
 use crate::commands::key::read_key;
 use crate::output;
 use forge::cli::forgectl::ca::Command;
-use forge::client::Client;
-use forge::exit::Code;
+use forge::exit::{Code, Failure};
+use forge::wire::client::Client;
 use forge::wire::{Request, Response};
 
-pub fn run(client: &Client, command: Command) -> anyhow::Result<Code> {
+pub fn run(client: &Client, command: Command) -> Result<Code, Failure> {
     match command {
         Command::Add { name, file } => {
             let key = read_key(&file)?;

@@ -1,13 +1,13 @@
 //! `forgectl import gitolite`: users, keys, repositories and the policy of a gitolite site.
 
-use anyhow::Context;
+use forge::admin::gitolite::{self, Settings, import};
 use forge::cli::forgectl::import::Command;
-use forge::client::Client;
-use forge::exit::Code;
-use forge::gitolite::{self, Settings, import};
+use forge::exit::Context;
+use forge::exit::{Code, Failure};
+use forge::wire::client::Client;
 use forge::wire::{Request, Response};
 
-pub fn run(client: &Client, command: Command) -> anyhow::Result<Code> {
+pub fn run(client: &Client, command: Command) -> Result<Code, Failure> {
     let Command::Gitolite {
         conf,
         keydir,

@@ -1,35 +1,23 @@
 //! `forgectl key add|list|remove`.
 
 use crate::output;
-use anyhow::Context;
+use forge::admin::input;
 use forge::cli::forgectl::key::Command;
-use forge::client::Client;
-use forge::exit::Code;
-use forge::timestamp::Timestamp;
+use forge::exit::{Code, Failure};
+use forge::types::timestamp::Timestamp;
+use forge::wire::client::Client;
 use forge::wire::{Request, Response};
-use std::io::Read;
-use std::path::PathBuf;
+use std::path::Path;
 
 /// The most bytes read from a key file; forged refuses more anyway.
 const MAX_KEY_FILE_BYTES: u64 = 16 * 1024;
 
 /// Reads a `.pub` file, or standard input for `-`, up to the size forged accepts.
-pub fn read_key(file: &PathBuf) -> anyhow::Result<String> {
-    let mut text = String::new();
-    let mut limited: Box<dyn Read> = if file.as_os_str() == "-" {
-        Box::new(std::io::stdin().take(MAX_KEY_FILE_BYTES + 1))
-    } else {
-        let opened =
-            std::fs::File::open(file).with_context(|| format!("cannot read {}", file.display()))?;
-        Box::new(opened.take(MAX_KEY_FILE_BYTES + 1))
-    };
-    limited
-        .read_to_string(&mut text)
-        .with_context(|| format!("cannot read {} as text", file.display()))?;
-    Ok(text)
+pub fn read_key(file: &Path) -> Result<String, Failure> {
+    Ok(input::read_text(file, MAX_KEY_FILE_BYTES)?)
 }
 
-pub fn run(client: &Client, command: Command) -> anyhow::Result<Code> {
+pub fn run(client: &Client, command: Command) -> Result<Code, Failure> {
     match command {
         Command::Add {
             user,

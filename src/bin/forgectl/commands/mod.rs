@@ -7,7 +7,7 @@ macro_rules! ask {
         match $client.call(&request)? {
             $pattern => $value,
             _ => {
-                return Err(forge::client::Error::Unexpected { op: request.op() }.into());
+                return Err(forge::wire::client::Error::Unexpected { op: request.op() }.into());
             }
         }
     }};

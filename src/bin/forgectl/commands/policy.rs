@@ -1,14 +1,16 @@
 //! `forgectl policy export|apply` and `forgectl protect`.
 
-use anyhow::Context;
+use forge::admin::input;
 use forge::cli::forgectl::policy::{Command, ProtectArgs};
-use forge::client::Client;
-use forge::exit::Code;
+use forge::exit::{Code, Failure};
 use forge::policy::document::{Document, RuleRow};
+use forge::wire::client::Client;
 use forge::wire::{Request, Response};
-use std::io::Read;
 
-pub fn run(client: &Client, command: Command) -> anyhow::Result<Code> {
+/// The largest policy file read: far more than 100,000 rules.
+const MAX_POLICY_BYTES: u64 = 64 << 20;
+
+pub fn run(client: &Client, command: Command) -> Result<Code, Failure> {
     match command {
         Command::Export => {
             let document =
@@ -16,15 +18,7 @@ pub fn run(client: &Client, command: Command) -> anyhow::Result<Code> {
             print!("{}", document.to_toml());
         }
         Command::Apply { file, dry_run } => {
-            let mut text = String::new();
-            if file.as_os_str() == "-" {
-                std::io::stdin()
-                    .read_to_string(&mut text)
-                    .context("cannot read the policy from standard input")?;
-            } else {
-                text = std::fs::read_to_string(&file)
-                    .with_context(|| format!("cannot read {}", file.display()))?;
-            }
+            let text = input::read_text(&file, MAX_POLICY_BYTES)?;
             let name = file
                 .file_name()
                 .map_or("-".into(), |n| n.to_string_lossy().into_owned());
@@ -51,7 +45,7 @@ pub fn print_changes(lines: &[String], applied: bool) {
 }
 
 /// Writes the rules that protect a branch or the tags, in front of every other rule.
-pub fn protect(client: &Client, args: ProtectArgs) -> anyhow::Result<Code> {
+pub fn protect(client: &Client, args: ProtectArgs) -> Result<Code, Failure> {
     let (refex, what) = match &args.branch {
         Some(branch) => {
             let branch = branch.strip_prefix("refs/heads/").unwrap_or(branch);

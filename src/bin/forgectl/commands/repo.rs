@@ -2,11 +2,11 @@
 
 use crate::output;
 use forge::cli::forgectl::repo::Command;
-use forge::client::Client;
-use forge::exit::{self, Code};
+use forge::exit::{self, Code, Failure};
+use forge::wire::client::Client;
 use forge::wire::{Request, Response, RoleChange};
 
-pub fn run(client: &Client, command: Command) -> anyhow::Result<Code> {
+pub fn run(client: &Client, command: Command) -> Result<Code, Failure> {
     match command {
         Command::Create {
             name,

@@ -1,13 +1,13 @@
 //! `forgectl setup sshd`: show the sshd snippet for the git account, ask, write it, validate
 //! it with sshd and reload sshd.
 
+use forge::admin::input;
+use forge::admin::sshd_setup::{self, Plan, Reload};
 use forge::cli::forgectl::setup::Command;
 use forge::config::Config;
-use forge::exit::Code;
-use forge::sshd_setup::{self, Plan, Reload};
-use std::io::{BufRead, IsTerminal, Write};
+use forge::exit::{Code, Failure};
 
-pub fn run(config: &Config, command: Command) -> anyhow::Result<Code> {
+pub fn run(config: &Config, command: Command) -> Result<Code, Failure> {
     let Command::Sshd(args) = command;
     let contents = sshd_setup::render(config, args.ca.as_deref())?;
     let paths = sshd_setup::Paths {
@@ -30,21 +30,12 @@ pub fn run(config: &Config, command: Command) -> anyhow::Result<Code> {
     }
     if !args.yes {
         let question = if args.no_reload {
-            format!("Write {file}? [y/N] ")
+            format!("Write {file}?")
         } else {
-            format!("Write {file} and reload sshd? [y/N] ")
+            format!("Write {file} and reload sshd?")
         };
-        if !std::io::stdin().is_terminal() {
-            eprintln!(
-                "forgectl: no terminal to ask on, so nothing was written; give --yes to write {file} without asking"
-            );
-            return Ok(Code::Usage);
-        }
-        print!("{question}");
-        std::io::stdout().flush()?;
-        let mut answer = String::new();
-        std::io::stdin().lock().read_line(&mut answer)?;
-        if !matches!(answer.trim(), "y" | "Y" | "yes" | "Yes") {
+        let hint = format!("give --yes to write {file} without asking");
+        if !input::confirm(&question, &hint)? {
             println!("nothing written");
             return Ok(Code::Refused);
         }

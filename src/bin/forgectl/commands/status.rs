@@ -1,11 +1,11 @@
 //! `forgectl status`.
 
 use forge::cli::forgectl::status::Args;
-use forge::client::Client;
-use forge::exit::Code;
+use forge::exit::{Code, Failure};
+use forge::wire::client::Client;
 use forge::wire::{Request, Response};
 
-pub fn run(client: &Client, args: Args) -> anyhow::Result<Code> {
+pub fn run(client: &Client, args: Args) -> Result<Code, Failure> {
     let status = ask!(client, Request::Status, Response::Status(status) => status);
     if args.json {
         crate::output::json(&status)?;

@@ -2,11 +2,11 @@
 
 use crate::output;
 use forge::cli::forgectl::user::Command;
-use forge::client::Client;
-use forge::exit::Code;
+use forge::exit::{Code, Failure};
+use forge::wire::client::Client;
 use forge::wire::{Request, Response};
 
-pub fn run(client: &Client, command: Command) -> anyhow::Result<Code> {
+pub fn run(client: &Client, command: Command) -> Result<Code, Failure> {
     match command {
         Command::Add { name } => {
             ask!(client, Request::UserAdd { user: name.clone() }, Response::Done => ());

@@ -19,6 +19,7 @@ pub mod keydir;
 mod names;
 mod sugar;
 
+use crate::exit::{Classify, Code};
 use std::collections::BTreeSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -445,4 +446,11 @@ pub fn parse_file(path: &Path, settings: &Settings) -> Result<Conf, Error> {
 pub fn parse_text(text: &str, path: &Path, settings: &Settings) -> Result<Conf, Error> {
     let lines = explode::explode_text(text.as_bytes(), path)?;
     compile::compile(lines, settings)
+}
+
+impl Classify for Error {
+    /// Every error here is input that cannot be used (gitolite configurations): refused, nothing changed.
+    fn code(&self) -> Code {
+        Code::Refused
+    }
 }

@@ -5,6 +5,7 @@
 //! The block is delimited by [`BEGIN_MARKER`] and [`END_MARKER`]. Anything odd about the markers
 //! is an error for the admin to fix by hand: guessing could leave stale keys active.
 
+use crate::exit::{self, Classify, Code};
 use std::ffi::OsString;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -96,6 +97,12 @@ pub enum Error {
         /// The uid that owns the target.
         owner: u32,
     },
+    /// The git account forge.toml names does not exist here, so its file cannot be found.
+    #[error("git_user '{git_user}' is not an account here; give --file or fix forge.toml")]
+    NoAccount {
+        /// The account name.
+        git_user: String,
+    },
     /// A file system operation failed.
     #[error("cannot {action} {}", .path.display())]
     Io {
@@ -107,6 +114,68 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+}
+
+/// Writes `lines` as forge's block of the git account's `authorized_keys` (or of `file`),
+/// keeping every other line of the file; returns the file written.
+///
+/// A missing file is created, with its folder made as sshd's `StrictModes` wants it (mode
+/// 0700, the git account's when root runs this).
+pub fn sync(file: Option<&Path>, git_user: &str, lines: &[String]) -> Result<PathBuf, Error> {
+    let file = match file {
+        Some(file) => file.to_owned(),
+        None => default_file(git_user)?,
+    };
+    let existing = match fs::read(&file) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(io_error("read", &file)(e)),
+    };
+    let contents = rewrite(&existing, lines)?;
+    if let Some(folder) = file.parent() {
+        make_ssh_folder(folder, git_user)?;
+    }
+    write_atomically(&file, &contents)?;
+    Ok(file)
+}
+
+/// Returns the git account's `~/.ssh/authorized_keys`.
+fn default_file(git_user: &str) -> Result<PathBuf, Error> {
+    let user = nix::unistd::User::from_name(git_user)
+        .ok()
+        .flatten()
+        .ok_or_else(|| Error::NoAccount {
+            git_user: git_user.to_owned(),
+        })?;
+    Ok(user.dir.join(".ssh/authorized_keys"))
+}
+
+/// Creates the folder of a new authorized_keys file with the mode sshd's StrictModes wants,
+/// owned by the git account when root creates it.
+fn make_ssh_folder(folder: &Path, git_user: &str) -> Result<(), Error> {
+    if folder.is_dir() {
+        return Ok(());
+    }
+    fs::create_dir_all(folder).map_err(io_error("create", folder))?;
+    fs::set_permissions(folder, fs::Permissions::from_mode(0o700))
+        .map_err(io_error("restrict", folder))?;
+    if nix::unistd::Uid::effective().is_root()
+        && let Ok(Some(owner)) = nix::unistd::User::from_name(git_user)
+    {
+        std::os::unix::fs::chown(folder, Some(owner.uid.as_raw()), Some(owner.gid.as_raw()))
+            .map_err(io_error("give to the git account", folder))?;
+    }
+    Ok(())
+}
+
+/// Returns a function that turns an io error while doing `action` to `path` into an [`Error`].
+fn io_error(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> Error + use<> {
+    let path = path.to_owned();
+    move |source| Error::Io {
+        action,
+        path,
+        source,
+    }
 }
 
 /// Returns the new contents of an `authorized_keys` file with `managed` as its managed block.
@@ -159,15 +228,6 @@ pub fn rewrite(existing: &[u8], managed: &[String]) -> Result<Vec<u8>, Error> {
 /// but a regular file is refused, since the rename would replace the link itself. On any error
 /// the temporary file is removed and the target is left as it was.
 pub fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), Error> {
-    let io_error = |action, path: &Path| {
-        let path = path.to_path_buf();
-        move |source| Error::Io {
-            action,
-            path,
-            source,
-        }
-    };
-
     let existing = match fs::symlink_metadata(path) {
         Ok(metadata) if metadata.file_type().is_file() => Some(metadata),
         Ok(_) => {
@@ -419,6 +479,23 @@ fn give_owner(
             path: target.to_path_buf(),
             owner,
         }),
+    }
+}
+
+impl Classify for Error {
+    fn code(&self) -> Code {
+        match self {
+            Error::EndWithoutBegin { .. }
+            | Error::BeginWithoutEnd { .. }
+            | Error::SeveralBegins { .. }
+            | Error::SeveralEnds { .. }
+            | Error::DamagedMarker { .. }
+            | Error::NotRegularFile { .. }
+            | Error::ForeignOwner { .. }
+            | Error::NoAccount { .. } => Code::Refused,
+            Error::BadManagedLine { .. } => Code::Internal,
+            Error::Io { source, .. } => exit::io_code(source),
+        }
     }
 }
 

@@ -8,13 +8,13 @@
 //! registered with forge (so `forgectl ca remove` takes effect at the next login), that it is a
 //! user certificate, and that it is valid now.
 
-use crate::identity::Identity;
-use crate::keys::{self, CERTIFICATE_SUFFIX, Fingerprint, shown};
+use crate::exit::{Classify, Code};
+use crate::types::keys::{self, CERTIFICATE_SUFFIX, Fingerprint};
+use crate::types::shown::shown;
 use serde::{Deserialize, Serialize};
 use ssh_key::HashAlg;
 use ssh_key::certificate::CertType;
 use std::fmt;
-use std::path::Path;
 
 /// The longest principal forge accepts, in bytes.
 pub const MAX_PRINCIPAL_BYTES: usize = 255;
@@ -278,29 +278,16 @@ impl Presented {
     }
 }
 
-/// Renders the `authorized_principals` line that lets `principal` in as `identity` only
-/// through forge-shell.
-///
-/// The options are exactly those of [`keys::authorized_keys_line`] (the same forced command,
-/// quoting and `restrict`), followed by the principal.
-///
-/// Precondition: as for [`keys::authorized_keys_line`], the paths are shell-safe.
-pub fn authorized_principals_line(
-    forge_shell: &Path,
-    config: Option<&Path>,
-    identity: &Identity,
-    principal: &Principal,
-) -> String {
-    format!(
-        "{} {principal}",
-        keys::forced_command_options(forge_shell, config, identity)
-    )
+impl Classify for Error {
+    /// Every error here is input that cannot be used (certificates, CA names and principals): refused, nothing changed.
+    fn code(&self) -> Code {
+        Code::Refused
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::user_name::UserName;
 
     // Made with ssh-keygen (OpenSSH 9.2): a CA `ssh-keygen -t ed25519 -C corp-ca`, and the key
     // user.pub signed by it with `-n alice,ops-alice -V 20200101:21000101` (GOOD), with
@@ -405,23 +392,5 @@ mod tests {
         for invalid in ["", "-corp", ".corp", "co rp", "co/rp", &"c".repeat(65)] {
             assert!(CaName::parse(invalid).is_err(), "{invalid:?}");
         }
-    }
-
-    #[test]
-    fn a_principal_line_has_the_forced_command_of_a_key_line() {
-        let identity = Identity::Certificate {
-            ca: CaId::new(3),
-            user: UserName::parse("bob").unwrap(),
-        };
-        let line = authorized_principals_line(
-            Path::new("/usr/lib/forge/forge-shell"),
-            Some(Path::new("/etc/forge/forge.toml")),
-            &identity,
-            &Principal::parse("ops-bob").unwrap(),
-        );
-        assert_eq!(
-            line,
-            "command=\"/usr/lib/forge/forge-shell --config /etc/forge/forge.toml cert-3:bob\",restrict ops-bob"
-        );
     }
 }

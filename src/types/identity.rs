@@ -2,9 +2,11 @@
 //! certificate signed by a registered CA (`cert-3:alice`). forged resolves it to a user at every
 //! request, so a key, a CA or a user removed since the login stops working at once.
 
-use crate::certs::CaId;
-use crate::keys::{self, KeyId};
-use crate::user_name::UserName;
+use crate::exit::{Classify, Code};
+use crate::types::certs::CaId;
+use crate::types::keys::{self, KeyId};
+use crate::types::shown::shown;
+use crate::types::user_name::UserName;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -43,9 +45,7 @@ impl Identity {
     /// `n` is a positive decimal number without sign or leading zeros that fits an `i64`;
     /// `user` is a valid [`UserName`]. Nothing else is accepted, not even surrounding spaces.
     pub fn parse_arg(arg: &str) -> Result<Identity, Error> {
-        let bad = || Error {
-            arg: keys::shown(arg),
-        };
+        let bad = || Error { arg: shown(arg) };
         if arg.starts_with("key-") {
             return KeyId::parse_arg(arg).map(Identity::Key).map_err(|_| bad());
         }
@@ -82,6 +82,13 @@ impl FromStr for Identity {
 
     fn from_str(arg: &str) -> Result<Identity, Error> {
         Identity::parse_arg(arg)
+    }
+}
+
+impl Classify for Error {
+    /// Every error here is input that cannot be used (identities): refused, nothing changed.
+    fn code(&self) -> Code {
+        Code::Refused
     }
 }
 

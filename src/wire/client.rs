@@ -1,11 +1,12 @@
 //! The client side of the wire protocol: connect to `forged` (with a timeout and one brief
 //! retry), ask one question, read one answer.
 
-use crate::identity::Identity;
-use crate::policy::{Access, RefUpdate};
-use crate::repo_name::RepoName;
-use crate::user_name::UserName;
-use crate::wire::{self, ErrorKind, ReachableRepo, RefChange, RefVerdict, Request, Response};
+use crate::exit::{self, Classify, Code};
+use crate::policy::Access;
+use crate::types::identity::Identity;
+use crate::types::repo_name::RepoName;
+use crate::types::user_name::UserName;
+use crate::wire::{self, ErrorKind, ReachableRepo, Request, Response};
 use std::io::{BufReader, ErrorKind as IoErrorKind};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
@@ -66,10 +67,36 @@ pub enum Error {
 }
 
 impl Error {
-    /// Returns whether the error means forged could not be asked at all (down or too slow).
+    /// Returns whether the error means forged could not answer now (down, busy or too slow).
     pub fn is_unavailable(&self) -> bool {
-        matches!(self, Error::Unreachable { .. } | Error::TimedOut { .. })
-            || matches!(self, Error::Protocol(wire::Error::Closed))
+        self.code() == Code::Unavailable
+    }
+}
+
+impl Classify for Error {
+    fn code(&self) -> Code {
+        match self {
+            Error::Unreachable { .. } | Error::TimedOut { .. } => Code::Unavailable,
+            Error::NoPermission { .. } => Code::Refused,
+            Error::Answer { kind, .. } => match kind {
+                ErrorKind::Refused | ErrorKind::Denied | ErrorKind::Forbidden => Code::Refused,
+                ErrorKind::Busy => Code::Unavailable,
+                ErrorKind::BadRequest | ErrorKind::Internal => Code::Internal,
+            },
+            // A connection that drops before the answer is a forged that died or restarted.
+            Error::Protocol(wire::Error::Closed) => Code::Unavailable,
+            Error::Protocol(_) | Error::Unexpected { .. } => Code::Internal,
+        }
+    }
+
+    fn remote_line(&self) -> String {
+        match (self.code(), self) {
+            (Code::Unavailable, _) => exit::UNAVAILABLE_LINE.into(),
+            (_, Error::Answer { request, .. }) if !request.is_empty() => {
+                format!("internal error; tell your admin and quote ref {request}")
+            }
+            _ => exit::INTERNAL_LINE.into(),
+        }
     }
 }
 
@@ -231,44 +258,6 @@ impl Client {
             }) => Ok(None),
             Ok(_) => Err(Error::Unexpected { op: "info" }),
             Err(e) => Err(e),
-        }
-    }
-
-    /// Asks whether the updates of one push may happen (pre-receive).
-    pub fn check_refs(
-        &self,
-        push: &crate::hooks::PushEnv,
-        updates: Vec<RefUpdate>,
-    ) -> Result<Vec<RefVerdict>, Error> {
-        let request = Request::CheckRefs {
-            session: push.session.clone(),
-            user: push.user.clone(),
-            identity: push.identity.clone(),
-            repo: push.repo.clone(),
-            updates,
-        };
-        match self.call(&request)? {
-            Response::RefVerdicts { verdicts } => Ok(verdicts),
-            _ => Err(Error::Unexpected { op: request.op() }),
-        }
-    }
-
-    /// Reports the updates git made (post-receive).
-    pub fn record(
-        &self,
-        push: &crate::hooks::PushEnv,
-        updates: Vec<RefChange>,
-    ) -> Result<(), Error> {
-        let request = Request::Record {
-            session: push.session.clone(),
-            user: push.user.clone(),
-            identity: push.identity.clone(),
-            repo: push.repo.clone(),
-            updates,
-        };
-        match self.call(&request)? {
-            Response::Done => Ok(()),
-            _ => Err(Error::Unexpected { op: request.op() }),
         }
     }
 }

@@ -9,6 +9,7 @@
 //! account's effective settings changed.
 
 use crate::config::Config;
+use crate::exit::{Classify, Code};
 use std::fs;
 use std::io::{self, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
@@ -153,11 +154,10 @@ pub enum Error {
     },
 }
 
-impl Error {
-    /// Returns the exit code for this error: refused (nothing changed) while the files are as
-    /// they were, internal once the file is written and something after it failed.
-    pub fn code(&self) -> crate::exit::Code {
-        use crate::exit::Code;
+impl Classify for Error {
+    /// Refused (nothing changed) while the files are as they were, internal once the file is
+    /// written and something after it failed.
+    fn code(&self) -> Code {
         match self {
             Error::Reload { .. } => Code::Internal,
             Error::Rejected { restored, .. }
@@ -236,7 +236,7 @@ pub fn render(config: &Config, ca: Option<&Path>) -> Result<String, Error> {
     );
     match ca {
         Some(ca) => {
-            if !crate::keys::is_shell_safe_path(ca) {
+            if !crate::types::sshd_line::is_shell_safe_path(ca) {
                 return Err(Error::CaPath { ca: ca.to_owned() });
             }
             if !ca.is_file() {
@@ -836,7 +836,7 @@ mod tests {
     #[test]
     fn the_shipped_example_is_what_setup_writes_for_the_default_config() {
         let rendered = render(&config("", crate::config::DEFAULT_PATH), None).unwrap();
-        assert_eq!(rendered, include_str!("../packaging/sshd-forge.conf"));
+        assert_eq!(rendered, include_str!("../../packaging/sshd-forge.conf"));
     }
 
     #[test]

@@ -16,8 +16,9 @@
 //! skipped, as gitolite skips it) or errors (gitolite would refuse it, or forge cannot take it:
 //! an import fails on these unless told to go on without them).
 
-use crate::keys::{self, PublicKey};
-use crate::user_name::{self, UserName};
+use crate::exit::{Classify, Code};
+use crate::types::keys::{self, PublicKey};
+use crate::types::user_name::{self, UserName};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
@@ -147,7 +148,7 @@ pub fn read(dir: &Path) -> Result<Keydir, Error> {
     let mut keydir = Keydir::default();
     walk(dir, Path::new(""), &mut files, &mut keydir);
     files.sort();
-    let mut seen: HashMap<crate::keys::Fingerprint, PathBuf> = HashMap::new();
+    let mut seen: HashMap<crate::types::keys::Fingerprint, PathBuf> = HashMap::new();
     for relative in files {
         let path = dir.join(&relative);
         let mut finding = |issue: Issue| {
@@ -278,6 +279,13 @@ fn walk(root: &Path, relative: &Path, files: &mut Vec<PathBuf>, keydir: &mut Key
             Ok(_) => keydir.warnings.push(note(Issue::NotPub)),
             Err(source) => keydir.warnings.push(note(Issue::Unreadable { source })),
         }
+    }
+}
+
+impl Classify for Error {
+    /// Every error here is input that cannot be used (gitolite keydirs): refused, nothing changed.
+    fn code(&self) -> Code {
+        Code::Refused
     }
 }
 

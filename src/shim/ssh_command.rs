@@ -5,8 +5,9 @@
 //! refuses everything else. It never runs a shell, so shell syntax is simply not understood:
 //! anything that is not one of the accepted shapes is an error.
 
+use crate::exit::{Classify, Code};
 use crate::policy::Access;
-use crate::repo_name::{self, RepoName};
+use crate::types::repo_name::{self, RepoName};
 use crate::wire::RoleChange;
 
 /// The longest command accepted, in bytes.
@@ -398,6 +399,13 @@ fn single_quoted(token: &str) -> Result<&str, Error> {
         .and_then(|rest| rest.strip_suffix('\''))
         .filter(|text| !text.contains('\''))
         .ok_or(Error::BadQuoting)
+}
+
+impl Classify for Error {
+    /// Every error here is input that cannot be used (SSH commands): refused, nothing changed.
+    fn code(&self) -> Code {
+        Code::Refused
+    }
 }
 
 #[cfg(test)]

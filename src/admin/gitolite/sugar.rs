@@ -173,7 +173,7 @@ fn skip_block(lines: Vec<Line>) -> Vec<Line> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gitolite::Source;
+    use crate::admin::gitolite::Source;
     use std::path::PathBuf;
 
     fn lines(texts: &[&str]) -> Vec<Line> {

@@ -6,14 +6,14 @@
 //!                                            \-> forged: whoami / info -> print
 //! ```
 
-use crate::client::{self, Client};
 use crate::config::Config;
-use crate::exit::Code;
-use crate::git;
-use crate::identity::Identity;
+use crate::exit::{Classify, Code};
 use crate::policy::Access;
-use crate::repo_name::RepoName;
-use crate::ssh_command::{self, SshCommand, UserCommand};
+use crate::shim::git;
+use crate::shim::ssh_command::{self, SshCommand, UserCommand};
+use crate::types::identity::Identity;
+use crate::types::repo_name::RepoName;
+use crate::wire::client::{self, Client};
 use crate::wire::{ErrorKind, Request, Response};
 use std::ffi::OsString;
 use std::io::Write;
@@ -61,26 +61,24 @@ pub enum Error {
     Write(#[source] std::io::Error),
 }
 
-impl Error {
-    /// Returns the exit code this error calls for.
-    pub fn code(&self) -> Code {
+impl Classify for Error {
+    fn code(&self) -> Code {
         match self {
             Error::Command(_)
             | Error::Denied { .. }
             | Error::UnknownKey
             | Error::UnknownCertificate
             | Error::Refused { .. } => Code::Refused,
-            Error::Service(e) => crate::exit::client_code(e),
+            Error::Service(e) => e.code(),
             Error::Exec { .. } | Error::Write(_) => Code::Internal,
         }
     }
 
-    /// Returns the one line the remote user sees: no paths, and a denied repository reads
-    /// exactly like a missing one.
-    pub fn user_line(&self) -> String {
+    /// A denied repository reads exactly like a missing one.
+    fn remote_line(&self) -> String {
         match self {
             Error::Command(e) => format!("{e}; the command 'help' lists what forge runs"),
-            Error::Service(e) => crate::exit::client_user_line(e),
+            Error::Service(e) => e.remote_line(),
             Error::Exec { program, .. } => format!("cannot start {program}; tell your admin"),
             _ => self.to_string(),
         }

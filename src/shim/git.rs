@@ -1,9 +1,9 @@
 //! Running git for a user: `exec` of `git-upload-pack` & co. with an argument vector and an
 //! environment built anew, never through a shell.
 
-use crate::hooks;
-use crate::identity::Identity;
-use crate::ssh_command::GitService;
+use crate::shim::push_env;
+use crate::shim::ssh_command::GitService;
+use crate::types::identity::Identity;
 use std::ffi::OsString;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -42,17 +42,17 @@ pub fn environment(
     let mut env: Vec<(OsString, OsString)> = vec![
         ("PATH".into(), PATH.into()),
         ("HOME".into(), home.unwrap_or_else(|| "/".into())),
-        (hooks::ENV_USER.into(), session.user.clone().into()),
+        (push_env::ENV_USER.into(), session.user.clone().into()),
         (
-            hooks::ENV_IDENTITY.into(),
+            push_env::ENV_IDENTITY.into(),
             session.identity.to_string().into(),
         ),
-        (hooks::ENV_REPO.into(), session.repo.clone().into()),
-        (hooks::ENV_SESSION.into(), session.session.clone().into()),
-        (hooks::ENV_HOOK.into(), session.forge_hook.clone().into()),
+        (push_env::ENV_REPO.into(), session.repo.clone().into()),
+        (push_env::ENV_SESSION.into(), session.session.clone().into()),
+        (push_env::ENV_HOOK.into(), session.forge_hook.clone().into()),
     ];
     if let Some(key) = session.identity.key() {
-        env.push((hooks::ENV_KEY_ID.into(), key.get().to_string().into()));
+        env.push((push_env::ENV_KEY_ID.into(), key.get().to_string().into()));
     }
     if let Some(config) = &session.config {
         env.push((crate::config::ENV_VAR.into(), config.clone().into()));
@@ -90,7 +90,7 @@ mod tests {
     fn session() -> Session {
         Session {
             user: "alice".into(),
-            identity: Identity::Key(crate::keys::KeyId::new(17)),
+            identity: Identity::Key(crate::types::keys::KeyId::new(17)),
             repo: "acme/widgets".into(),
             session: "abc".into(),
             config: None,
@@ -130,8 +130,8 @@ mod tests {
     fn a_certificate_session_names_its_identity_and_no_key() {
         let mut certificate = session();
         certificate.identity = Identity::Certificate {
-            ca: crate::certs::CaId::new(3),
-            user: crate::user_name::UserName::parse("alice").unwrap(),
+            ca: crate::types::certs::CaId::new(3),
+            user: crate::types::user_name::UserName::parse("alice").unwrap(),
         };
         let env = environment(&certificate, None, None);
         assert_eq!(value(&env, "FORGE_IDENTITY").unwrap(), "cert-3:alice");

@@ -5,9 +5,9 @@
 //! confirmed. Any other did not happen (git refused it, or the push died) and is dropped. A
 //! repository that cannot be opened leaves its rows pending for the next round.
 
-use super::Daemon;
-use crate::repo_name::RepoName;
+use crate::daemon::Daemon;
 use crate::store::PendingUpdate;
+use crate::types::repo_name::RepoName;
 use std::collections::HashMap;
 
 /// What became of a pending update.
@@ -19,7 +19,7 @@ enum Fate {
 }
 
 /// Reconciles the pending updates accepted at or before `accepted_before` (unix seconds).
-pub(super) fn run(daemon: &Daemon, accepted_before: i64) {
+pub(crate) fn run(daemon: &Daemon, accepted_before: i64) {
     let pending = match daemon.store.pending(accepted_before) {
         Ok(pending) => pending,
         Err(e) => {

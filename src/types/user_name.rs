@@ -1,5 +1,6 @@
 //! User names: what forge calls the people who push and clone.
 
+use crate::exit::{Classify, Code};
 use std::fmt;
 
 /// The longest user name forge accepts, in bytes.
@@ -80,6 +81,13 @@ impl<'de> serde::Deserialize<'de> for UserName {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
         UserName::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+impl Classify for Error {
+    /// Every error here is input that cannot be used (user names): refused, nothing changed.
+    fn code(&self) -> Code {
+        Code::Refused
     }
 }
 

@@ -4,10 +4,10 @@
 
 use super::keydir::Keydir;
 use super::{Conf, KNOWN_OPTIONS};
-use crate::keys::PublicKey;
 use crate::policy::document::{Document, OptionRow, RuleRow};
-use crate::repo_name::RepoName;
-use crate::user_name::UserName;
+use crate::types::keys::PublicKey;
+use crate::types::repo_name::RepoName;
+use crate::types::user_name::UserName;
 
 /// What an import brings in.
 #[derive(Debug, Default)]
@@ -145,7 +145,7 @@ pub fn prepare(conf: &Conf, keydir: Option<&Keydir>) -> Import {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gitolite::{Settings, parse_text};
+    use crate::admin::gitolite::{Settings, parse_text};
     use std::path::Path;
 
     fn import(text: &str) -> Import {

@@ -11,13 +11,16 @@
 //! <- {"v":1,"answer":"granted","user":"alice","repo":"acme/widgets","path":"/var/lib/forge/repos/acme/widgets.git","session":"18a3f0c2d4e5f601"}
 //! ```
 
-use crate::certs::{CaId, CaName, Principal};
-use crate::identity::Identity;
-use crate::keys::{Fingerprint, KeyId, Title};
+pub mod client;
+
+use crate::exit::{self, Classify, Code};
 use crate::policy::{Access, ObjectId, RefName, RefUpdate, UpdateKind};
-use crate::repo_name::RepoName;
-use crate::timestamp::Timestamp;
-use crate::user_name::UserName;
+use crate::types::certs::{CaId, CaName, Principal};
+use crate::types::identity::Identity;
+use crate::types::keys::{Fingerprint, KeyId, Title};
+use crate::types::repo_name::RepoName;
+use crate::types::timestamp::Timestamp;
+use crate::types::user_name::UserName;
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
@@ -31,6 +34,9 @@ pub const MAX_REQUEST_BYTES: usize = 8 << 20;
 /// The longest response line a client reads, newline included (a full `authorized_keys` listing
 /// of a large site fits).
 pub const MAX_RESPONSE_BYTES: usize = 512 << 20;
+
+/// The most ref updates one `check_refs` or `record` request may carry.
+pub const MAX_UPDATES: usize = 10_000;
 
 /// Who may ask an op, ordered so that a check is a comparison.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -531,6 +537,8 @@ pub enum ErrorKind {
     BadRequest,
     /// forged failed; details are in its log.
     Internal,
+    /// forged cannot take the request now (too many connections, say); try again later.
+    Busy,
 }
 
 /// A change to a repository's roles.
@@ -794,6 +802,18 @@ pub fn parse_message<T: serde::de::DeserializeOwned>(line: &[u8]) -> Result<T, E
         }
     }
     serde_json::from_value(value).map_err(Error::Malformed)
+}
+
+impl Classify for Error {
+    fn code(&self) -> Code {
+        match self {
+            Error::Io(e) => exit::io_code(e),
+            Error::Closed => Code::Unavailable,
+            Error::TooLong { .. } | Error::Malformed(_) | Error::VersionMismatch { .. } => {
+                Code::Internal
+            }
+        }
+    }
 }
 
 #[cfg(test)]

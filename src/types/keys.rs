@@ -11,13 +11,12 @@
 //! printable comment, and a round-trip check that the text we store is exactly the text we
 //! were given.
 
+use crate::exit::{Classify, Code};
 use std::fmt;
-use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
 use std::str::FromStr;
 
-use crate::identity::Identity;
-use crate::timestamp::Timestamp;
+use crate::types::shown::shown;
+use crate::types::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
 use ssh_key::HashAlg;
 use ssh_key::public::KeyData;
@@ -608,83 +607,11 @@ impl fmt::Debug for PublicKey {
     }
 }
 
-/// Renders the `authorized_keys` line that lets `key` in only through forge-shell.
-///
-/// The line is `command="<forge_shell> [--config <config>] key-<id>",restrict <algorithm>
-/// <base64>`, without the key's comment and without a trailing newline. `restrict` turns off
-/// forwarding, pty and `~/.ssh/rc`; the forced command receives the key id. A key that
-/// `expires` gets `,expiry-time="YYYYMMDDHHMMSSZ"` after `restrict`, so that sshd itself
-/// refuses it after that instant, even from a stale file.
-///
-/// Precondition: `forge_shell` and `config` satisfy [`is_shell_safe_path`] and `id` is
-/// positive. Config validation guarantees this, so the function refuses nothing; debug builds
-/// assert it.
-pub fn authorized_keys_line(
-    forge_shell: &Path,
-    config: Option<&Path>,
-    id: KeyId,
-    key: &PublicKey,
-    expires: Option<Timestamp>,
-) -> String {
-    debug_assert!(id.get() > 0, "key id {} is not positive", id.get());
-    let expiry = expires
-        .map(|at| format!(",expiry-time=\"{}\"", at.to_openssh()))
-        .unwrap_or_default();
-    format!(
-        "{}{expiry} {}",
-        forced_command_options(forge_shell, config, &Identity::Key(id)),
-        key.to_openssh()
-    )
-}
-
-/// Renders the options that start every line forge writes for sshd:
-/// `command="<forge_shell> [--config <config>] <identity>",restrict`.
-///
-/// `authorized_keys` lines put the key after them, `authorized_principals` lines the principal,
-/// so both let a user in only through forge-shell, quoted the same way. The identity's text
-/// (`key-17`, `cert-3:alice`) holds only bytes that need no quoting.
-///
-/// Precondition: `forge_shell` and `config` satisfy [`is_shell_safe_path`]; debug builds
-/// assert it.
-pub fn forced_command_options(
-    forge_shell: &Path,
-    config: Option<&Path>,
-    identity: &Identity,
-) -> String {
-    debug_assert!(
-        is_shell_safe_path(forge_shell),
-        "forge-shell path {} is not shell-safe",
-        forge_shell.display()
-    );
-    debug_assert!(
-        config.is_none_or(is_shell_safe_path),
-        "config path is not shell-safe"
-    );
-    let mut command = forge_shell.display().to_string();
-    if let Some(config) = config {
-        command.push_str(" --config ");
-        command.push_str(&config.display().to_string());
-    }
-    format!("command=\"{command} {identity}\",restrict")
-}
-
 /// Returns whether a key that `expires` (`None`: never) no longer works at `now`.
 ///
 /// A key stops working at the instant it expires, the same instant `expiry-time` names.
 pub fn is_expired(expires: Option<Timestamp>, now: Timestamp) -> bool {
     expires.is_some_and(|expires| expires <= now)
-}
-
-/// Returns whether a path can go into a forced command without quoting.
-///
-/// It must be absolute and consist only of the bytes `A-Z a-z 0-9 . _ / + -`: no spaces,
-/// quotes, backslashes, `$` or anything sshd or a shell would interpret.
-pub fn is_shell_safe_path(path: &Path) -> bool {
-    let bytes = path.as_os_str().as_bytes();
-    bytes.first() == Some(&b'/')
-        && bytes
-            .iter()
-            .all(|byte| byte.is_ascii_alphanumeric() || b"._/+-".contains(byte))
 }
 
 /// Returns whether a line of a `.pub` input holds a key (it is neither blank nor a comment).
@@ -844,43 +771,34 @@ fn check_comment(comment: &str) -> Result<(), Error> {
     }
 }
 
-/// Returns user text made safe to put in an error message: escaped and at most 64 characters.
-pub(crate) fn shown(text: &str) -> String {
-    const MAX_CHARS: usize = 64;
-    let mut out: String = text
-        .chars()
-        .take(MAX_CHARS)
-        .flat_map(char::escape_debug)
-        .collect();
-    if text.chars().nth(MAX_CHARS).is_some() {
-        out.push_str("...");
+impl Classify for Error {
+    /// Every error here is input that cannot be used (keys, fingerprints, key ids and titles): refused, nothing changed.
+    fn code(&self) -> Code {
+        Code::Refused
     }
-    out
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::error::Error as _;
-    use std::ffi::OsStr;
-    use std::path::PathBuf;
 
     // Generated with ssh-keygen (OpenSSH 9.2); fingerprints from `ssh-keygen -lf`.
-    const ED25519: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKWdBCWIAVdUijgQgfx7slfgwTxC0SCaU8fqHAQdPlcM alice@laptop";
+    pub(crate) const ED25519: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKWdBCWIAVdUijgQgfx7slfgwTxC0SCaU8fqHAQdPlcM alice@laptop";
     const ED25519_FP: &str = "SHA256:FQXBZxl8kfUh6i5NkyCQZLy5lFJiTHfRpXeZE5CKJsQ";
     const ECDSA256: &str = "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBFlHbq+D5Wdsf5UwEnxxd0GWSvpDY2VnatLLdb4KbKtgDRebvRY+nr/fDL31rCkjvcCmtFVST2Hpzi/Qrct7zJ8= bob@desk";
     const ECDSA256_FP: &str = "SHA256:itwz1FNGRify68zUVu5zMuwb2X3m1dR62t+Qm0jXF30";
     const ECDSA384: &str = "ecdsa-sha2-nistp384 AAAAE2VjZHNhLXNoYTItbmlzdHAzODQAAAAIbmlzdHAzODQAAABhBPIdsQLojN56TUh5XtL+1jqFZjN5DJ0W0Z8+B0F7BcvslggyfueTb7B85ehM9L8Skj+oWis4ZRkQ0XY9hnhT18VdCC1tZqrZV8cBD7N+8ICG/T87CdxZsrH8FXba6S1RiA== carol";
     const ECDSA384_FP: &str = "SHA256:J62KdNj8jjUaCF26uFBuR7bJW/Q079/kSBk23irb1HY";
-    const ECDSA521: &str = "ecdsa-sha2-nistp521 AAAAE2VjZHNhLXNoYTItbmlzdHA1MjEAAAAIbmlzdHA1MjEAAACFBAB2Pwx6Afw03o4qqnuC8+8hyM/mQWFcN2qXhD/gDSAdfWigTkGtK6rrNHetly06I4MVVLN25ebp1aSs0oC4zRQb2gH89xUXRrJYISGi+p+wIBMUq1q/7py9jO9ERlzLXbU89M84x+tSRlnze7PXZoyeOhRmMF234+fwIcLZPjLp+MqnyA== dave@ci";
+    pub(crate) const ECDSA521: &str = "ecdsa-sha2-nistp521 AAAAE2VjZHNhLXNoYTItbmlzdHA1MjEAAAAIbmlzdHA1MjEAAACFBAB2Pwx6Afw03o4qqnuC8+8hyM/mQWFcN2qXhD/gDSAdfWigTkGtK6rrNHetly06I4MVVLN25ebp1aSs0oC4zRQb2gH89xUXRrJYISGi+p+wIBMUq1q/7py9jO9ERlzLXbU89M84x+tSRlnze7PXZoyeOhRmMF234+fwIcLZPjLp+MqnyA== dave@ci";
     const ECDSA521_FP: &str = "SHA256:Nuqzihfvke9WcS4FPuRrRN4/tWcHSQPpxMAmN+0WMrs";
-    const RSA2048: &str = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQCZhKF6STodNJpsmPuYn4G8mlah71LsUEj9pf8dC0A4KEkdiUCnYBh2rekzPJjh+LgbK/EioJv9ZzG7MKwl39MSOJ51PtT80qWzIl6+tU3bKOd9gCvhwVOgh2CrTEOuFTWNzsv5HbHrwkScY8CrLrhbXvv0XB7wqD3vXlthCA+oEGQqTBsEJgHLEOvO037hv6XRi4IVPwqaL622vMKisn4KjDVPoo/uD/y0wR15BNDRCMfSVAxmRPweuh85+46Rr8I/zqdgdTW+iUbvgsqxjYbm4Ok8Y36XKcnAc5ltWTGsgxraQEPdxdDdn1d0C2931vwE2JsdV5T4UbGAOf7LinPb erin@old";
+    pub(crate) const RSA2048: &str = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQCZhKF6STodNJpsmPuYn4G8mlah71LsUEj9pf8dC0A4KEkdiUCnYBh2rekzPJjh+LgbK/EioJv9ZzG7MKwl39MSOJ51PtT80qWzIl6+tU3bKOd9gCvhwVOgh2CrTEOuFTWNzsv5HbHrwkScY8CrLrhbXvv0XB7wqD3vXlthCA+oEGQqTBsEJgHLEOvO037hv6XRi4IVPwqaL622vMKisn4KjDVPoo/uD/y0wR15BNDRCMfSVAxmRPweuh85+46Rr8I/zqdgdTW+iUbvgsqxjYbm4Ok8Y36XKcnAc5ltWTGsgxraQEPdxdDdn1d0C2931vwE2JsdV5T4UbGAOf7LinPb erin@old";
     const RSA2048_FP: &str = "SHA256:L8jC97H7bYu60k+HQBxhieQQSCY1fmWPgMu6jhJS9IU";
     // Built by hand from the ed25519 and nistp256 points above with application "ssh:";
     // `ssh-keygen -lf` accepts them and prints these fingerprints.
     const SK_ED25519: &str = "sk-ssh-ed25519@openssh.com AAAAGnNrLXNzaC1lZDI1NTE5QG9wZW5zc2guY29tAAAAIKWdBCWIAVdUijgQgfx7slfgwTxC0SCaU8fqHAQdPlcMAAAABHNzaDo= frank@yubikey";
     const SK_ED25519_FP: &str = "SHA256:x7D6YSJ1bxqXGgPCbWqBmrWa7DASbvIxV7H5UhmIDSM";
-    const SK_ECDSA: &str = "sk-ecdsa-sha2-nistp256@openssh.com AAAAInNrLWVjZHNhLXNoYTItbmlzdHAyNTZAb3BlbnNzaC5jb20AAAAIbmlzdHAyNTYAAABBBFlHbq+D5Wdsf5UwEnxxd0GWSvpDY2VnatLLdb4KbKtgDRebvRY+nr/fDL31rCkjvcCmtFVST2Hpzi/Qrct7zJ8AAAAEc3NoOg== grace@yubikey";
+    pub(crate) const SK_ECDSA: &str = "sk-ecdsa-sha2-nistp256@openssh.com AAAAInNrLWVjZHNhLXNoYTItbmlzdHAyNTZAb3BlbnNzaC5jb20AAAAIbmlzdHAyNTYAAABBBFlHbq+D5Wdsf5UwEnxxd0GWSvpDY2VnatLLdb4KbKtgDRebvRY+nr/fDL31rCkjvcCmtFVST2Hpzi/Qrct7zJ8AAAAEc3NoOg== grace@yubikey";
     const SK_ECDSA_FP: &str = "SHA256:bIkerveUrjFYFkBJjJ28Dxc1YVny1M7LWyNwtEorfMU";
     // Refused types, also from ssh-keygen.
     const RSA1024: &str = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQDvpELge3j1R3ipzUA9whlawITwZ4JzbDSa2lbeXQ7D1+1uPuXO8PaZ3pnpG1SsvQFg3TDf8X3gZJmewqyWYAQX6h8SKvofLDsSyXm4cbQefshMq0RZDS1BGc0nd3TCSUwOg16u73UjaGWghCfhv50cnrqPlL9K8ZPrtE1aepkDAw== weak";
@@ -888,7 +806,7 @@ mod tests {
     const CERT: &str = "ssh-ed25519-cert-v01@openssh.com AAAAIHNzaC1lZDI1NTE5LWNlcnQtdjAxQG9wZW5zc2guY29tAAAAIKJjgD9cddDvcyuMqA1Da6qqu5/u2jkWN7riqQlaTjozAAAAIKWdBCWIAVdUijgQgfx7slfgwTxC0SCaU8fqHAQdPlcMAAAAAAAAAAAAAAABAAAABGNlcnQAAAAJAAAABWFsaWNlAAAAAAAAAAD//////////wAAAAAAAACCAAAAFXBlcm1pdC1YMTEtZm9yd2FyZGluZwAAAAAAAAAXcGVybWl0LWFnZW50LWZvcndhcmRpbmcAAAAAAAAAFnBlcm1pdC1wb3J0LWZvcndhcmRpbmcAAAAAAAAACnBlcm1pdC1wdHkAAAAAAAAADnBlcm1pdC11c2VyLXJjAAAAAAAAAAAAAAAzAAAAC3NzaC1lZDI1NTE5AAAAIKWdBCWIAVdUijgQgfx7slfgwTxC0SCaU8fqHAQdPlcMAAAAUwAAAAtzc2gtZWQyNTUxOQAAAEDz/iAbJL0ae4P1CyOimWU5z511/PMsnPSKRNuyubAyYG3zTpSqC8J9Bjz6Douo/Bj3DDpjIJv+d5Zw9gYkhQ4J alice@laptop";
 
     /// Returns the second field of a key line.
-    fn base64_of(line: &str) -> &str {
+    pub(crate) fn base64_of(line: &str) -> &str {
         line.split(' ')
             .nth(1)
             .expect("test key lines have a base64 field")
@@ -1673,138 +1591,5 @@ mod tests {
             fingerprint
         );
         assert!(serde_json::from_str::<Fingerprint>("\"SHA256:nope\"").is_err());
-    }
-
-    /// Checks a rendered line against the one shape forge writes, piece by piece.
-    fn is_well_formed_line(line: &str) -> bool {
-        let Some(rest) = line.strip_prefix("command=\"") else {
-            return false;
-        };
-        let Some((command, rest)) = rest.split_once("\",restrict") else {
-            return false;
-        };
-        let key = match rest.strip_prefix(",expiry-time=\"") {
-            Some(expiry) => match expiry.split_once("\" ") {
-                Some((time, key))
-                    if time.len() == 15
-                        && time.ends_with('Z')
-                        && time[..14].bytes().all(|byte| byte.is_ascii_digit()) =>
-                {
-                    key
-                }
-                _ => return false,
-            },
-            None => match rest.strip_prefix(' ') {
-                Some(key) => key,
-                None => return false,
-            },
-        };
-        let words: Vec<&str> = command.split(' ').collect();
-        let (shell, config, arg) = match words.as_slice() {
-            [shell, arg] => (shell, None, arg),
-            [shell, "--config", config, arg] => (shell, Some(config), arg),
-            _ => return false,
-        };
-        let Some((algorithm, base64)) = key.split_once(' ') else {
-            return false;
-        };
-        is_shell_safe_path(Path::new(shell))
-            && config.is_none_or(|config| is_shell_safe_path(Path::new(config)))
-            && KeyId::parse_arg(arg).is_ok()
-            && ACCEPTED_ALGORITHMS.contains(&algorithm)
-            && !base64.is_empty()
-            && base64
-                .bytes()
-                .all(|byte| byte.is_ascii_alphanumeric() || b"+/=".contains(&byte))
-    }
-
-    #[test]
-    fn authorized_keys_lines_force_the_shell_and_drop_the_comment() {
-        let key = PublicKey::parse_authorized(ED25519).unwrap();
-        let shell = Path::new("/usr/local/bin/forge-shell");
-        let config = PathBuf::from("/etc/forge/forge.toml");
-        let rows = [
-            (
-                None,
-                17,
-                format!(
-                    "command=\"/usr/local/bin/forge-shell key-17\",restrict ssh-ed25519 {}",
-                    base64_of(ED25519)
-                ),
-            ),
-            (
-                Some(config.as_path()),
-                9,
-                format!(
-                    "command=\"/usr/local/bin/forge-shell --config /etc/forge/forge.toml key-9\",restrict ssh-ed25519 {}",
-                    base64_of(ED25519)
-                ),
-            ),
-        ];
-        for (config, id, expected) in rows {
-            let line = authorized_keys_line(shell, config, KeyId::new(id), &key, None);
-            assert_eq!(line, expected);
-            assert!(is_well_formed_line(&line), "{line}");
-            assert!(!line.contains("alice@laptop"));
-            assert!(!line.contains('\n'));
-        }
-        for input in [ECDSA521, RSA2048, SK_ECDSA] {
-            let key = PublicKey::parse_authorized(input).unwrap();
-            let line = authorized_keys_line(shell, None, KeyId::new(i64::MAX), &key, None);
-            assert!(is_well_formed_line(&line), "{line}");
-        }
-    }
-
-    #[test]
-    fn keys_that_expire_carry_openssh_expiry_time() {
-        let key = PublicKey::parse_authorized(ED25519).unwrap();
-        let shell = Path::new("/usr/bin/forge-shell");
-        let expires = Timestamp::parse("2030-01-31T12:34:56Z").unwrap();
-        let line = authorized_keys_line(shell, None, KeyId::new(3), &key, Some(expires));
-        assert_eq!(
-            line,
-            format!(
-                "command=\"/usr/bin/forge-shell key-3\",restrict,expiry-time=\"20300131123456Z\" ssh-ed25519 {}",
-                base64_of(ED25519)
-            )
-        );
-        assert!(is_well_formed_line(&line), "{line}");
-    }
-
-    #[test]
-    fn only_plain_absolute_paths_are_shell_safe() {
-        let valid = [
-            "/",
-            "/usr/bin/forge-shell",
-            "/etc/forge/forge.toml",
-            "/opt/forge+2/bin/forge_shell.v2",
-            "/srv/Git/forge-1.0/../bin",
-        ];
-        for path in valid {
-            assert!(is_shell_safe_path(Path::new(path)), "{path:?} refused");
-        }
-        let invalid = [
-            "",
-            "forge-shell",
-            "./forge-shell",
-            "~/bin/forge-shell",
-            "/usr/local/bin/forge shell",
-            "/usr/bin/forge\"shell",
-            "/usr/bin/forge'shell",
-            "/usr/bin/forge\\shell",
-            "/usr/bin/$HOME",
-            "/usr/bin/forge;rm",
-            "/usr/bin/forge`id`",
-            "/usr/bin/forge,shell",
-            "/usr/bin/forge\tshell",
-            "/usr/bin/forge\nshell",
-            "/usr/bin/forgé",
-            "/usr/bin/forge*",
-        ];
-        for path in invalid {
-            assert!(!is_shell_safe_path(Path::new(path)), "{path:?} accepted");
-        }
-        let not_utf8 = OsStr::from_bytes(b"/usr/bin/forge\xff");
-        assert!(!is_shell_safe_path(Path::new(not_utf8)));
     }
 }

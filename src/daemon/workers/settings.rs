@@ -1,15 +1,15 @@
 //! Bringing every registered repository's git configuration in line with forge's at start-up:
 //! `core.hooksPath` pointing at the configured hook shims, and the settings new repositories get
-//! (see [`super::disk::create_bare`]). A repository created before the hooks folder moved, or
+//! (see [`crate::daemon::disk::create_bare`]). A repository created before the hooks folder moved, or
 //! put in place by hand, is then decided by forged like any other.
 //!
 //! It runs in a thread of its own after forged starts listening, so a restart at thousands of
 //! repositories does not keep clients waiting.
 
-use super::{Daemon, disk};
+use crate::daemon::{Daemon, disk};
 
 /// Checks every registered repository that has a folder and fixes the settings that differ.
-pub(super) fn align_all(daemon: &Daemon) {
+pub(crate) fn align_all(daemon: &Daemon) {
     let names = match daemon.store.repo_names() {
         Ok(names) => names,
         Err(e) => {

@@ -2,6 +2,7 @@
 //! as the wire carries it (RFC 3339 text), as the store keeps it (unix seconds) and as OpenSSH's
 //! `expiry-time` option spells it. Parsing and formatting are done by `jiff`.
 
+use crate::exit::{Classify, Code};
 use std::fmt;
 use std::str::FromStr;
 
@@ -133,6 +134,13 @@ fn is_plain_date(text: &str) -> bool {
 /// Returns user text made safe to put in an error message: escaped and at most 64 characters.
 fn shown(text: &str) -> String {
     text.chars().take(64).flat_map(char::escape_debug).collect()
+}
+
+impl Classify for Error {
+    /// Every error here is input that cannot be used (timestamps): refused, nothing changed.
+    fn code(&self) -> Code {
+        Code::Refused
+    }
 }
 
 #[cfg(test)]

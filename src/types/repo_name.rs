@@ -6,6 +6,7 @@
 //! canonical form and normalizes nothing, [`RepoName::from_request`] takes what an SSH client
 //! asked for, and [`RepoName::from_admin`] takes what an admin typed.
 
+use crate::exit::{Classify, Code};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -220,6 +221,13 @@ impl<'de> serde::Deserialize<'de> for RepoName {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let name = String::deserialize(deserializer)?;
         RepoName::parse(&name).map_err(serde::de::Error::custom)
+    }
+}
+
+impl Classify for Error {
+    /// Every error here is input that cannot be used (repository names): refused, nothing changed.
+    fn code(&self) -> Code {
+        Code::Refused
     }
 }
 
