@@ -339,7 +339,7 @@ fn a_second_forged_does_not_steal_a_live_socket_and_a_stale_one_is_replaced() {
         .arg("--config")
         .arg(&env.config)
         .assert()
-        .code(70)
+        .code(1)
         .stderr(predicates::str::contains(
             "another forged is already listening",
         ));

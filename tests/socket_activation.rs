@@ -99,7 +99,7 @@ fn forged_refuses_a_passed_socket_that_forge_toml_does_not_name() {
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     };
-    assert_eq!(status.code(), Some(70), "{}", env.logs());
+    assert_eq!(status.code(), Some(1), "{}", env.logs());
     let log = std::fs::read_to_string(env.path("forged.log")).unwrap();
     assert!(
         log.contains(&format!(
