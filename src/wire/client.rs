@@ -83,8 +83,9 @@ impl Classify for Error {
                 ErrorKind::Busy => Code::Unavailable,
                 ErrorKind::BadRequest | ErrorKind::Internal => Code::Internal,
             },
-            // A connection that drops before the answer is a forged that died or restarted.
-            Error::Protocol(wire::Error::Closed) => Code::Unavailable,
+            // A connection that drops or is reset before the answer is a forged that died or
+            // restarted: try again. Anything else that breaks the exchange is a bug.
+            Error::Protocol(e) if e.code() == Code::Unavailable => Code::Unavailable,
             Error::Protocol(_) | Error::Unexpected { .. } => Code::Internal,
         }
     }
@@ -259,5 +260,56 @@ impl Client {
             Ok(_) => Err(Error::Unexpected { op: "info" }),
             Err(e) => Err(e),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(kind: ErrorKind, request: &str) -> Error {
+        Error::Answer {
+            kind,
+            message: "database error: disk I/O error at /var/lib/forge/forge.db".into(),
+            request: request.into(),
+        }
+    }
+
+    #[test]
+    fn down_busy_or_dropped_is_try_again_and_names_no_socket_to_users() {
+        let unreachable = Error::Unreachable {
+            socket: PathBuf::from("/run/forge/forged.sock"),
+            source: std::io::Error::from(IoErrorKind::NotFound),
+        };
+        let timed_out = Error::TimedOut {
+            timeout: SHIM_TIMEOUT,
+        };
+        let busy = answer(ErrorKind::Busy, "");
+        let dropped = Error::Protocol(wire::Error::Closed);
+        let reset = Error::Protocol(wire::Error::Io(IoErrorKind::ConnectionReset.into()));
+        for error in [unreachable, timed_out, busy, dropped, reset] {
+            assert_eq!(error.code(), Code::Unavailable, "{error}");
+            assert!(error.is_unavailable());
+            assert_eq!(error.remote_line(), exit::UNAVAILABLE_LINE);
+        }
+    }
+
+    #[test]
+    fn refusals_exit_1_and_bugs_exit_70_quoting_the_request() {
+        for kind in [ErrorKind::Refused, ErrorKind::Denied, ErrorKind::Forbidden] {
+            assert_eq!(answer(kind, "").code(), Code::Refused);
+        }
+        let no_permission = Error::NoPermission {
+            socket: PathBuf::from("/run/forge/forged.sock"),
+        };
+        assert_eq!(no_permission.code(), Code::Refused);
+        let internal = answer(ErrorKind::Internal, "7f3a");
+        assert_eq!(internal.code(), Code::Internal);
+        assert_eq!(
+            internal.remote_line(),
+            "internal error; tell your admin and quote ref 7f3a"
+        );
+        assert_eq!(answer(ErrorKind::BadRequest, "").code(), Code::Internal);
+        assert_eq!(Error::Unexpected { op: "check" }.code(), Code::Internal);
     }
 }
