@@ -1,12 +1,13 @@
 //! The `user_cas` and `principals` tables: the CAs whose user certificates forge trusts, and
 //! the principals that log in as another user than the one of their name.
 
+use super::fingerprints;
 use super::{Error, Store, now, parse_stored, rfc3339, unique_as_exists};
 use crate::types::certs::{CaId, CaName, Principal};
 use crate::types::keys::{Fingerprint, PublicKey};
 use crate::types::user_name::UserName;
 use crate::wire::{CaInfo, PrincipalInfo};
-use rusqlite::{OptionalExtension, Row, Transaction, params};
+use rusqlite::{OptionalExtension, Row, params};
 
 const CA_COLUMNS: &str = concat!(
     "id, name, algorithm, fingerprint, comment, ",
@@ -39,22 +40,6 @@ fn to_ca_info(
     })
 }
 
-/// Returns the name of the CA whose key has `fingerprint`, if one is registered.
-///
-/// `key add` asks it: a CA's key is not a user's key.
-pub(super) fn ca_with_fingerprint(
-    transaction: &Transaction<'_>,
-    fingerprint: &Fingerprint,
-) -> Result<Option<String>, Error> {
-    Ok(transaction
-        .query_row(
-            "SELECT name FROM user_cas WHERE fingerprint = ?1",
-            [fingerprint.as_str()],
-            |row| row.get(0),
-        )
-        .optional()?)
-}
-
 impl Store {
     /// Registers `key` as the user CA `name` and returns it as listed.
     ///
@@ -64,15 +49,8 @@ impl Store {
         let mut connection = self.lock();
         let transaction = connection.transaction()?;
         let fingerprint = key.fingerprint();
-        if let Some(owner) = super::keys::owner_of(&transaction, &fingerprint)? {
-            return Err(Error::AlreadyExists {
-                what: format!("key {fingerprint} (it is a key of user '{owner}')"),
-            });
-        }
-        if let Some(other) = ca_with_fingerprint(&transaction, &fingerprint)? {
-            return Err(Error::AlreadyExists {
-                what: format!("CA key {fingerprint} (registered as '{other}')"),
-            });
+        if let Some(holder) = fingerprints::holder(&transaction, &fingerprint)? {
+            return Err(fingerprints::taken_for_ca(&fingerprint, holder));
         }
         transaction
             .execute(

@@ -1,5 +1,6 @@
 //! The `keys` table: public keys, their owners and fingerprints.
 
+use super::fingerprints::{self, Holder};
 use super::{Error, Store, now, parse_stored, rfc3339};
 use crate::types::keys::{Fingerprint, KeyId, PublicKey, Title};
 use crate::types::timestamp::Timestamp;
@@ -93,20 +94,6 @@ impl KeyUse {
 /// A clone or push asks forged several times; one write a minute per key keeps that cheap.
 pub const LAST_USE_GRANULARITY_SECONDS: i64 = 60;
 
-/// Returns the owner of the key with `fingerprint`, if it is registered.
-pub(super) fn owner_of(
-    transaction: &Transaction<'_>,
-    fingerprint: &Fingerprint,
-) -> Result<Option<String>, Error> {
-    Ok(transaction
-        .query_row(
-            "SELECT u.name FROM keys k JOIN users u ON u.id = k.user_id WHERE k.fingerprint = ?1",
-            [fingerprint.as_str()],
-            |row| row.get(0),
-        )
-        .optional()?)
-}
-
 /// Adds `key` to `user` (who must exist), with its title and expiry, and returns the new
 /// key's id; a key registered as a user CA is refused.
 pub(super) fn insert_key(
@@ -117,13 +104,9 @@ pub(super) fn insert_key(
     expires: Option<Timestamp>,
 ) -> Result<i64, Error> {
     let user_id = super::repos::user_id(transaction, user)?;
-    if let Some(ca) = super::cas::ca_with_fingerprint(transaction, &key.fingerprint())? {
-        return Err(Error::AlreadyExists {
-            what: format!(
-                "key {} (it is registered as user CA '{ca}')",
-                key.fingerprint()
-            ),
-        });
+    let fingerprint = key.fingerprint();
+    if let Some(holder) = fingerprints::holder(transaction, &fingerprint)? {
+        return Err(fingerprints::taken_for_key(&fingerprint, holder));
     }
     transaction.execute(
         "INSERT INTO keys (user_id, algorithm, blob, fingerprint, comment, title, expires_at, \
@@ -156,11 +139,10 @@ impl Store {
     ) -> Result<KeyInfo, Error> {
         let mut connection = self.lock();
         let transaction = connection.transaction()?;
+        // An owner is refused before a missing user is: the key is the admin's mistake.
         let fingerprint = key.fingerprint();
-        if let Some(owner) = owner_of(&transaction, &fingerprint)? {
-            return Err(Error::AlreadyExists {
-                what: format!("key {fingerprint} (it belongs to '{owner}')"),
-            });
+        if let Some(owner @ Holder::User(_)) = fingerprints::holder(&transaction, &fingerprint)? {
+            return Err(fingerprints::taken_for_key(&fingerprint, owner));
         }
         let id = insert_key(&transaction, user, key, title, expires)?;
         let info = transaction.query_row(

@@ -7,6 +7,7 @@
 
 mod audit;
 mod cas;
+mod fingerprints;
 mod keys;
 mod migrations;
 mod policy;

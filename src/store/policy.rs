@@ -1,6 +1,7 @@
 //! The `policy_*` tables (groups, rules, options), and what policy needs to know about each
 //! repository: its creator and the roles the creator handed out.
 
+use super::fingerprints::Holder;
 use super::{Error, Store, parse_stored};
 use crate::policy::Access;
 use crate::policy::document::{Document, OptionRow, RuleRow};
@@ -248,14 +249,15 @@ impl Store {
         }
         for (user, key) in keys {
             let fingerprint = key.fingerprint();
-            match super::keys::owner_of(&transaction, &fingerprint)? {
-                Some(owner) if owner == user.as_str() => continue,
-                Some(owner) => {
+            match super::fingerprints::holder(&transaction, &fingerprint)? {
+                Some(Holder::User(owner)) if owner == user.as_str() => continue,
+                Some(Holder::User(owner)) => {
                     return Err(Error::AlreadyExists {
                         what: format!("key {fingerprint} of '{user}' (it belongs to '{owner}')"),
                     });
                 }
-                None => {
+                // A CA's fingerprint is refused by insert_key, in the words of `key add`.
+                Some(Holder::Ca(_)) | None => {
                     let title = crate::types::keys::Title::from_comment(key);
                     super::keys::insert_key(&transaction, user, key, &title, None)?;
                 }
