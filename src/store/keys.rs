@@ -1,18 +1,14 @@
 //! The `keys` table: public keys, their owners and fingerprints.
 
 use super::fingerprints::{self, Holder};
-use super::{Error, Store, now, parse_stored, rfc3339};
+use super::{Error, Store, now, parse_stored, stored_instant, stored_time};
 use crate::types::keys::{Fingerprint, KeyId, PublicKey, Title};
 use crate::types::timestamp::Timestamp;
 use crate::types::user_name::UserName;
-use crate::wire::KeyInfo;
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
-const KEY_COLUMNS: &str = concat!(
-    "k.id, u.name, k.algorithm, k.fingerprint, k.comment, k.title, ",
-    rfc3339!("k.created_at"),
-    ", k.expires_at, k.last_used_at"
-);
+const KEY_COLUMNS: &str = "k.id, u.name, k.algorithm, k.fingerprint, k.comment, k.title, \
+                           k.created_at, k.expires_at, k.last_used_at";
 
 /// A row of [`KEY_COLUMNS`], before its values are checked.
 struct KeyRow {
@@ -22,7 +18,7 @@ struct KeyRow {
     fingerprint: String,
     comment: String,
     title: String,
-    created: String,
+    created: i64,
     expires: Option<i64>,
     last_used: Option<i64>,
 }
@@ -41,27 +37,38 @@ fn key_info(row: &Row<'_>) -> rusqlite::Result<KeyRow> {
     })
 }
 
-/// Returns a stored unix time as a [`Timestamp`], or [`Error::Corrupt`] naming the column.
-fn stored_time(what: &'static str, second: Option<i64>) -> Result<Option<Timestamp>, Error> {
-    second
-        .map(|second| {
-            Timestamp::from_unix(second).ok_or_else(|| Error::Corrupt {
-                what,
-                value: second.to_string(),
-            })
-        })
-        .transpose()
+/// A key, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRecord {
+    /// The key id that its forced command carries.
+    pub id: KeyId,
+    /// The owner.
+    pub user: UserName,
+    /// The key type, such as `ssh-ed25519`.
+    pub algorithm: String,
+    /// The SHA256 fingerprint.
+    pub fingerprint: Fingerprint,
+    /// The comment given with the key.
+    pub comment: String,
+    /// The key's title.
+    pub title: String,
+    /// When the key was added.
+    pub created: Timestamp,
+    /// When the key stops working; `None` for never.
+    pub expires: Option<Timestamp>,
+    /// When the key was last used, to [`LAST_USE_GRANULARITY_SECONDS`]; `None` for never.
+    pub last_used: Option<Timestamp>,
 }
 
-fn to_key_info(row: KeyRow) -> Result<KeyInfo, Error> {
-    Ok(KeyInfo {
+fn to_key_record(row: KeyRow) -> Result<KeyRecord, Error> {
+    Ok(KeyRecord {
         id: KeyId::new(row.id),
         user: parse_stored("user name", row.user, UserName::parse)?,
         algorithm: row.algorithm,
         fingerprint: parse_stored("fingerprint", row.fingerprint, Fingerprint::parse)?,
         comment: row.comment,
         title: row.title,
-        created: row.created,
+        created: stored_instant("key creation", row.created)?,
         expires: stored_time("key expiry", row.expires)?,
         last_used: stored_time("key last use", row.last_used)?,
     })
@@ -136,7 +143,7 @@ impl Store {
         key: &PublicKey,
         title: &Title,
         expires: Option<Timestamp>,
-    ) -> Result<KeyInfo, Error> {
+    ) -> Result<KeyRecord, Error> {
         let mut connection = self.lock();
         let transaction = connection.transaction()?;
         // An owner is refused before a missing user is: the key is the admin's mistake.
@@ -153,7 +160,7 @@ impl Store {
             key_info,
         )?;
         transaction.commit()?;
-        to_key_info(info)
+        to_key_record(info)
     }
 
     /// Returns the keys of `user`, or of everyone, by user then age.
@@ -164,7 +171,7 @@ impl Store {
         &self,
         user: Option<&UserName>,
         unused_since: Option<Timestamp>,
-    ) -> Result<Vec<KeyInfo>, Error> {
+    ) -> Result<Vec<KeyRecord>, Error> {
         let connection = self.lock();
         if let Some(user) = user {
             let exists = connection
@@ -193,11 +200,11 @@ impl Store {
             ],
             key_info,
         )?;
-        rows.map(|row| to_key_info(row?)).collect()
+        rows.map(|row| to_key_record(row?)).collect()
     }
 
     /// Removes the key with `fingerprint` and returns it as it was listed.
-    pub fn remove_key(&self, fingerprint: &Fingerprint) -> Result<KeyInfo, Error> {
+    pub fn remove_key(&self, fingerprint: &Fingerprint) -> Result<KeyRecord, Error> {
         let mut connection = self.lock();
         let transaction = connection.transaction()?;
         let info = transaction
@@ -215,7 +222,7 @@ impl Store {
             })?;
         transaction.execute("DELETE FROM keys WHERE id = ?1", [info.id])?;
         transaction.commit()?;
-        to_key_info(info)
+        to_key_record(info)
     }
 
     /// Returns the id and expiry of the key with `fingerprint`, if it is registered (an index
@@ -328,7 +335,7 @@ mod tests {
         (store, alice)
     }
 
-    fn add(store: &Store, user: &UserName, text: &str, expires: Option<Timestamp>) -> KeyInfo {
+    fn add(store: &Store, user: &UserName, text: &str, expires: Option<Timestamp>) -> KeyRecord {
         let key = PublicKey::parse_authorized(text).unwrap();
         store
             .add_key(user, &key, &Title::from_comment(&key), expires)

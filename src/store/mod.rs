@@ -14,11 +14,15 @@ mod policy;
 pub(crate) mod repos;
 mod users;
 
-pub use audit::{Counts, PendingUpdate, Pusher};
-pub use keys::{KeyUse, LAST_USE_GRANULARITY_SECONDS};
+pub use audit::{AuditRecord, Counts, PendingUpdate, Pusher, RefChange};
+pub use cas::{CaRecord, PrincipalRecord};
+pub use keys::{KeyRecord, KeyUse, LAST_USE_GRANULARITY_SECONDS};
 pub use policy::{RepoFacts, StoredPolicy};
+pub use repos::{GrantRecord, RepoRecord};
+pub use users::UserRecord;
 
 use crate::exit::{Classify, Code};
+use crate::types::timestamp::Timestamp;
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
@@ -26,14 +30,6 @@ use std::time::Duration;
 
 /// How long a statement waits for another writer before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// SQL that renders a unix-seconds column as RFC 3339 UTC text.
-macro_rules! rfc3339 {
-    ($column:literal) => {
-        concat!("strftime('%Y-%m-%dT%H:%M:%SZ', ", $column, ", 'unixepoch')")
-    };
-}
-pub(crate) use rfc3339;
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -136,6 +132,23 @@ fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Returns a stored unix time as a [`Timestamp`], or [`Error::Corrupt`] naming the column.
+///
+/// Times are kept as integers and formatted in Rust, so no engine's date functions are needed.
+fn stored_instant(what: &'static str, second: i64) -> Result<Timestamp, Error> {
+    Timestamp::from_unix(second).ok_or_else(|| Error::Corrupt {
+        what,
+        value: second.to_string(),
+    })
+}
+
+/// Returns a stored unix time that may be missing as a [`Timestamp`], or [`Error::Corrupt`].
+fn stored_time(what: &'static str, second: Option<i64>) -> Result<Option<Timestamp>, Error> {
+    second
+        .map(|second| stored_instant(what, second))
+        .transpose()
 }
 
 /// Returns the value in `text`, or [`Error::Corrupt`] naming the column.
