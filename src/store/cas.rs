@@ -77,10 +77,10 @@ impl Store {
         if let Some(holder) = fingerprints::holder(&transaction, &fingerprint)? {
             return Err(fingerprints::taken_for_ca(&fingerprint, holder));
         }
-        transaction
-            .execute(
+        let id: i64 = transaction
+            .query_row(
                 "INSERT INTO user_cas (name, algorithm, blob, fingerprint, comment, created_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
                 params![
                     name.as_str(),
                     key.algorithm(),
@@ -89,11 +89,12 @@ impl Store {
                     key.comment(),
                     now()
                 ],
+                |row| row.get(0),
             )
             .map_err(|e| unique_as_exists(e, || format!("CA '{name}'")))?;
         let row = transaction.query_row(
             &format!("SELECT {CA_COLUMNS} FROM user_cas WHERE id = ?1"),
-            [transaction.last_insert_rowid()],
+            [id],
             ca_row,
         )?;
         transaction.commit()?;

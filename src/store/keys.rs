@@ -115,9 +115,10 @@ pub(super) fn insert_key(
     if let Some(holder) = fingerprints::holder(transaction, &fingerprint)? {
         return Err(fingerprints::taken_for_key(&fingerprint, holder));
     }
-    transaction.execute(
+    // RETURNING, not last_insert_rowid(): both SQLite and PostgreSQL say the new id this way.
+    let id = transaction.query_row(
         "INSERT INTO keys (user_id, algorithm, blob, fingerprint, comment, title, expires_at, \
-         created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+         created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
         params![
             user_id,
             key.algorithm(),
@@ -128,8 +129,9 @@ pub(super) fn insert_key(
             expires.map(Timestamp::unix),
             now()
         ],
+        |row| row.get(0),
     )?;
-    Ok(transaction.last_insert_rowid())
+    Ok(id)
 }
 
 impl Store {

@@ -1,9 +1,16 @@
 //! All of forge's state in one SQLite file: opening it safely, and the one [`Store`] whose
 //! `impl` blocks are split by table (`users.rs`, `keys.rs`, `repos.rs`, `audit.rs`).
 //!
-//! SQL lives only in this module. Each public method is one transaction and returns domain
-//! types. The database runs in WAL mode with `synchronous=FULL`, so a change forged acknowledged
-//! survives a crash or a power cut.
+//! SQL lives only in this module. Each public method is one transaction and returns the
+//! store's own records (never the wire's). The database runs in WAL mode with
+//! `synchronous=FULL`, so a change forged acknowledged survives a crash or a power cut.
+//!
+//! The SQL of the table files is kept to what SQLite and PostgreSQL both accept: times are
+//! integer unix seconds formatted in Rust, `ON CONFLICT ... DO NOTHING` rather than `INSERT OR
+//! IGNORE`, `RETURNING id` rather than `last_insert_rowid()`, random values made in Rust. What
+//! only SQLite understands stays in this file and in `migrations.rs`: opening the file, the
+//! `PRAGMA`s (journal mode, sync, foreign keys, `user_version`), the schema, and reading
+//! SQLite's error codes. A second backend replaces those and keeps the rest.
 
 mod audit;
 mod cas;

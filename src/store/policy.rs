@@ -35,7 +35,7 @@ fn write_document(transaction: &Transaction<'_>, document: &Document) -> Result<
     )?;
     for role in &document.roles {
         transaction.execute(
-            "INSERT OR IGNORE INTO policy_roles (name) VALUES (?1)",
+            "INSERT INTO policy_roles (name) VALUES (?1) ON CONFLICT DO NOTHING",
             [role],
         )?;
     }
@@ -243,7 +243,7 @@ impl Store {
         let now = super::now();
         for user in users {
             transaction.execute(
-                "INSERT OR IGNORE INTO users (name, created_at) VALUES (?1, ?2)",
+                "INSERT INTO users (name, created_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
                 params![user.as_str(), now],
             )?;
         }
@@ -339,7 +339,8 @@ impl Store {
         let id = super::repos::repo_id(&transaction, repo)?;
         let changed = if add {
             transaction.execute(
-                "INSERT OR IGNORE INTO repo_roles (repo_id, role, member) VALUES (?1, ?2, ?3)",
+                "INSERT INTO repo_roles (repo_id, role, member) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT DO NOTHING",
                 params![id, role, member],
             )?
         } else {
