@@ -20,22 +20,19 @@ pub(super) fn holder(
     transaction: &Transaction<'_>,
     fingerprint: &Fingerprint,
 ) -> Result<Option<Holder>, Error> {
+    // Cached: a bulk import asks this once per key.
     let user: Option<String> = transaction
-        .query_row(
+        .prepare_cached(
             "SELECT u.name FROM keys k JOIN users u ON u.id = k.user_id WHERE k.fingerprint = ?1",
-            [fingerprint.as_str()],
-            |row| row.get(0),
-        )
+        )?
+        .query_row([fingerprint.as_str()], |row| row.get(0))
         .optional()?;
     if let Some(user) = user {
         return Ok(Some(Holder::User(user)));
     }
     let ca: Option<String> = transaction
-        .query_row(
-            "SELECT name FROM user_cas WHERE fingerprint = ?1",
-            [fingerprint.as_str()],
-            |row| row.get(0),
-        )
+        .prepare_cached("SELECT name FROM user_cas WHERE fingerprint = ?1")?
+        .query_row([fingerprint.as_str()], |row| row.get(0))
         .optional()?;
     Ok(ca.map(Holder::Ca))
 }

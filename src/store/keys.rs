@@ -111,14 +111,27 @@ pub(super) fn insert_key(
     expires: Option<Timestamp>,
 ) -> Result<i64, Error> {
     let user_id = super::repos::user_id(transaction, user)?;
+    insert_key_of(transaction, user_id, key, title, expires)
+}
+
+/// Adds `key` to the user with row id `user_id`, as [`insert_key`] does.
+fn insert_key_of(
+    transaction: &Transaction<'_>,
+    user_id: i64,
+    key: &PublicKey,
+    title: &Title,
+    expires: Option<Timestamp>,
+) -> Result<i64, Error> {
     let fingerprint = key.fingerprint();
     if let Some(holder) = fingerprints::holder(transaction, &fingerprint)? {
         return Err(fingerprints::taken_for_key(&fingerprint, holder));
     }
     // RETURNING, not last_insert_rowid(): both SQLite and PostgreSQL say the new id this way.
-    let id = transaction.query_row(
+    let mut insert = transaction.prepare_cached(
         "INSERT INTO keys (user_id, algorithm, blob, fingerprint, comment, title, expires_at, \
          created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
+    )?;
+    let id = insert.query_row(
         params![
             user_id,
             key.algorithm(),
@@ -135,6 +148,75 @@ pub(super) fn insert_key(
 }
 
 impl Store {
+    /// Adds `users`, then `keys` with their owners, in one transaction, and returns how many
+    /// keys it added.
+    ///
+    /// This fills a large site at once (the `keys_lookup` bench does): one [`Store::add_key`]
+    /// per key is a transaction, and a full `fsync`, each. Each key gets its comment as its
+    /// title and no expiry. An owner must be among `users` or exist already. A user that
+    /// exists, or a key whose fingerprint is held already (by a user or a CA), refuses the
+    /// whole lot.
+    pub fn add_users_and_keys(
+        &self,
+        users: &[UserName],
+        keys: impl IntoIterator<Item = (UserName, PublicKey)>,
+    ) -> Result<u64, Error> {
+        let mut connection = self.lock();
+        let transaction = connection.transaction()?;
+        let now = now();
+        let mut user_ids = std::collections::HashMap::with_capacity(users.len());
+        {
+            let mut insert = transaction
+                .prepare("INSERT INTO users (name, created_at) VALUES (?1, ?2) RETURNING id")?;
+            for user in users {
+                let id: i64 = insert
+                    .query_row(params![user.as_str(), now], |row| row.get(0))
+                    .map_err(|e| super::unique_as_exists(e, || format!("user '{user}'")))?;
+                user_ids.insert(user.clone(), id);
+            }
+        }
+        let mut added = 0;
+        for (user, key) in keys {
+            let user_id = match user_ids.get(&user) {
+                Some(id) => *id,
+                None => {
+                    let id = super::repos::user_id(&transaction, &user)?;
+                    user_ids.insert(user, id);
+                    id
+                }
+            };
+            insert_key_of(
+                &transaction,
+                user_id,
+                &key,
+                &Title::from_comment(&key),
+                None,
+            )?;
+            added += 1;
+        }
+        transaction.commit()?;
+        Ok(added)
+    }
+
+    /// Returns the public key with id `id`, if it is registered (a primary-key lookup).
+    pub fn public_key(&self, id: KeyId) -> Result<Option<PublicKey>, Error> {
+        let connection = self.lock();
+        let found: Option<(String, Vec<u8>, String)> = connection
+            .prepare_cached("SELECT algorithm, blob, comment FROM keys WHERE id = ?1")?
+            .query_row([id.get()], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            })
+            .optional()?;
+        found
+            .map(|(algorithm, blob, comment)| {
+                PublicKey::from_stored(&algorithm, &blob, &comment).map_err(|_| Error::Corrupt {
+                    what: "public key",
+                    value: format!("key-{}", id.get()),
+                })
+            })
+            .transpose()
+    }
+
     /// Adds `key` to `user` with a title and an expiry (`None`: never) and returns it as listed.
     ///
     /// A key belongs to one user: one already registered to anyone is refused, found by its
@@ -375,6 +457,49 @@ mod tests {
         let untitled = add(&store, &alice, OTHER, None);
         assert_eq!((untitled.title.as_str(), untitled.expires), ("", None));
         assert_eq!(store.list_keys(None, None).unwrap(), [added, untitled]);
+    }
+
+    #[test]
+    fn a_bulk_fill_adds_users_and_keys_at_once_or_not_at_all() {
+        let store = Store::open_in_memory().unwrap();
+        let (bob, carol) = (
+            UserName::parse("bob").unwrap(),
+            UserName::parse("carol").unwrap(),
+        );
+        let key = |text: &str| PublicKey::parse_authorized(text).unwrap();
+        let added = store
+            .add_users_and_keys(
+                &[bob.clone(), carol.clone()],
+                [(carol.clone(), key(ED25519)), (bob.clone(), key(OTHER))],
+            )
+            .unwrap();
+        assert_eq!(added, 2);
+        let listed = store.list_keys(None, None).unwrap();
+        assert_eq!(
+            listed
+                .iter()
+                .map(|k| (k.id, k.user.as_str(), k.title.as_str()))
+                .collect::<Vec<_>>(),
+            [
+                (KeyId::new(2), "bob", ""),
+                (KeyId::new(1), "carol", "alice@laptop")
+            ]
+        );
+        let found = store.public_key(KeyId::new(1)).unwrap().unwrap();
+        assert_eq!(found.fingerprint(), key(ED25519).fingerprint());
+        assert_eq!(store.public_key(KeyId::new(3)).unwrap(), None);
+
+        // A key held already refuses the whole lot, the new user with it.
+        let dave = UserName::parse("dave").unwrap();
+        let error = store
+            .add_users_and_keys(
+                std::slice::from_ref(&dave),
+                [(dave.clone(), key(THIRD)), (dave.clone(), key(OTHER))],
+            )
+            .unwrap_err();
+        assert!(error.to_string().contains("it belongs to 'bob'"), "{error}");
+        assert!(!store.has_user(&dave).unwrap());
+        assert_eq!(store.list_keys(None, None).unwrap().len(), 2);
     }
 
     #[test]
