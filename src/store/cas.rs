@@ -167,7 +167,7 @@ impl Store {
     pub fn map_principal(&self, principal: &Principal, user: &UserName) -> Result<(), Error> {
         let mut connection = self.lock();
         let transaction = connection.transaction()?;
-        let user_id = super::repos::user_id(&transaction, user)?;
+        let user_id = super::users::user_id(&transaction, user)?;
         let mapped: Option<String> = transaction
             .query_row(
                 "SELECT u.name FROM principals p JOIN users u ON u.id = p.user_id \

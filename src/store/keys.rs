@@ -110,7 +110,7 @@ pub(super) fn insert_key(
     title: &Title,
     expires: Option<Timestamp>,
 ) -> Result<i64, Error> {
-    let user_id = super::repos::user_id(transaction, user)?;
+    let user_id = super::users::user_id(transaction, user)?;
     insert_key_of(transaction, user_id, key, title, expires)
 }
 
@@ -180,7 +180,7 @@ impl Store {
             let user_id = match user_ids.get(&user) {
                 Some(id) => *id,
                 None => {
-                    let id = super::repos::user_id(&transaction, &user)?;
+                    let id = super::users::user_id(&transaction, &user)?;
                     user_ids.insert(user, id);
                     id
                 }

@@ -1,5 +1,6 @@
 //! The `repos` and `grants` tables: repositories, and who may do what with them.
 
+use super::users::user_id;
 use super::{Error, Store, now, parse_stored, stored_instant, unique_as_exists};
 use crate::policy::Access;
 use crate::types::repo_name::RepoName;
@@ -46,20 +47,6 @@ pub(super) fn repo_id(transaction: &Transaction<'_>, repo: &RepoName) -> Result<
         .optional()?
         .ok_or_else(|| Error::NotFound {
             what: format!("repository '{repo}'"),
-        })
-}
-
-/// Returns the id of `user`, or [`Error::NotFound`].
-pub(super) fn user_id(transaction: &Transaction<'_>, user: &UserName) -> Result<i64, Error> {
-    transaction
-        .query_row(
-            "SELECT id FROM users WHERE name = ?1",
-            [user.as_str()],
-            |row| row.get(0),
-        )
-        .optional()?
-        .ok_or_else(|| Error::NotFound {
-            what: format!("user '{user}'"),
         })
 }
 

@@ -3,7 +3,21 @@
 use super::{Error, Store, now, stored_instant, unique_as_exists};
 use crate::types::timestamp::Timestamp;
 use crate::types::user_name::UserName;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{OptionalExtension, Transaction, params};
+
+/// Returns the id of `user`, or [`Error::NotFound`].
+pub(super) fn user_id(transaction: &Transaction<'_>, user: &UserName) -> Result<i64, Error> {
+    transaction
+        .query_row(
+            "SELECT id FROM users WHERE name = ?1",
+            [user.as_str()],
+            |row| row.get(0),
+        )
+        .optional()?
+        .ok_or_else(|| Error::NotFound {
+            what: format!("user '{user}'"),
+        })
+}
 
 /// A user, as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
