@@ -3,12 +3,13 @@
 //! bench sets up and how to read the figures. It prints figures and asserts nothing.
 //!
 //! - `fill`: creates the database with [`Store::open`] (so the schema is forge's own, migrations
-//!   and all), then writes the users and keys in one transaction straight into the tables. One
-//!   `forgectl key add` per key would take an hour at a million keys: every change is its own
-//!   transaction with a full `fsync`. Every generated key still goes through
-//!   [`PublicKey::from_stored`], the check forged applies when it reads keys back, and the one
-//!   real key (whose private half the bench logs in with) sits in the middle of the id order, so
-//!   it is in the middle of the `authorized_keys` file that `forgectl keys sync` writes.
+//!   and all), then adds the users and keys in one transaction with
+//!   [`Store::add_users_and_keys`]. One `forgectl key add` per key would take an hour at a
+//!   million keys: every change is its own transaction with a full `fsync`. Every generated key
+//!   still goes through [`PublicKey::from_stored`], the check forged applies when it reads keys
+//!   back, and the one real key (whose private half the bench logs in with) sits in the middle
+//!   of the id order, so it is in the middle of the `authorized_keys` file that
+//!   `forgectl keys sync` writes. This file holds no SQL: the store is the only place that does.
 //! - `time`: runs the real `forge-keys` binary for keys drawn from the database, as sshd runs an
 //!   `AuthorizedKeysCommand` (a new process each time, one question to forged), and times each
 //!   run from spawn to exit; one run in ten asks for a key nobody has. As a baseline from the same
@@ -17,8 +18,9 @@
 use anyhow::{Context, bail};
 use clap::Parser;
 use forge::store::Store;
-use forge::types::keys::PublicKey;
-use std::path::PathBuf;
+use forge::types::keys::{KeyId, PublicKey};
+use forge::types::user_name::UserName;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -80,7 +82,7 @@ impl Random {
     }
 
     /// A well-formed ed25519 public key with random key bytes.
-    fn ed25519_key(&mut self) -> anyhow::Result<PublicKey> {
+    fn ed25519_key(&mut self) -> PublicKey {
         let mut blob = Vec::with_capacity(51);
         blob.extend_from_slice(&(ED25519.len() as u32).to_be_bytes());
         blob.extend_from_slice(ED25519.as_bytes());
@@ -88,7 +90,8 @@ impl Random {
         for _ in 0..4 {
             blob.extend_from_slice(&self.next().to_le_bytes());
         }
-        PublicKey::from_stored(ED25519, &blob, "").context("a generated key is refused")
+        PublicKey::from_stored(ED25519, &blob, "")
+            .expect("a well-formed ed25519 blob of 32 key bytes is accepted")
     }
 }
 
@@ -114,7 +117,7 @@ fn main() -> anyhow::Result<()> {
 }
 
 fn fill(
-    database: &PathBuf,
+    database: &Path,
     users: usize,
     keys: usize,
     real_key: &PathBuf,
@@ -127,50 +130,26 @@ fn fill(
     let text = std::fs::read_to_string(real_key)
         .with_context(|| format!("cannot read {}", real_key.display()))?;
     let real = PublicKey::parse_authorized(&text)?;
-    drop(Store::open(database).context("cannot create the database")?);
+    let store = Store::open(database).context("cannot create the database")?;
 
     let started = Instant::now();
-    let mut connection = rusqlite::Connection::open(database)?;
-    connection.pragma_update(None, "foreign_keys", true)?;
-    let transaction = connection.transaction()?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)?
-        .as_secs() as i64;
-    let mut user_ids = Vec::with_capacity(users);
-    {
-        let mut add_user =
-            transaction.prepare("INSERT INTO users (name, created_at) VALUES (?1, ?2)")?;
-        for n in 0..users {
-            add_user.execute((format!("user{n:06}"), now))?;
-            user_ids.push(transaction.last_insert_rowid());
-        }
-        add_user.execute((real_user, now))?;
-    }
-    let real_user_id = transaction.last_insert_rowid();
+    let mut names = (0..users)
+        .map(|n| UserName::parse(&format!("user{n:06}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let real_user = UserName::parse(real_user)?;
+    names.push(real_user.clone());
     let mut random = Random(seed | 1);
-    {
-        let mut add_key = transaction.prepare(
-            "INSERT INTO keys (user_id, algorithm, blob, fingerprint, comment, created_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )?;
-        let mut insert = |user_id: i64, key: &PublicKey| {
-            add_key.execute((
-                user_id,
-                key.algorithm(),
-                key.blob(),
-                key.fingerprint().as_str(),
-                key.comment(),
-                now,
-            ))
-        };
-        for n in 0..keys - 1 {
-            if n == keys / 2 {
-                insert(real_user_id, &real)?;
-            }
-            insert(user_ids[n % users], &random.ed25519_key()?)?;
-        }
-    }
-    transaction.commit()?;
+    let mut real = Some(real);
+    // Generated as they are stored: a million keys held at once would be a lot of memory.
+    let owned = (0..keys - 1).flat_map(|n| {
+        let real = (n == keys / 2)
+            .then(|| real.take())
+            .flatten()
+            .map(|key| (real_user.clone(), key));
+        real.into_iter()
+            .chain([(names[n % users].clone(), random.ed25519_key())])
+    });
+    store.add_users_and_keys(&names, owned)?;
     println!(
         "filled {} with {users} users and {keys} keys in {:.1} s (the real key, of '{real_user}', is key {})",
         database.display(),
@@ -188,35 +167,27 @@ struct Question {
 }
 
 fn time(
-    database: &PathBuf,
+    database: &Path,
     forge_keys: &PathBuf,
     config: &PathBuf,
     login: &str,
     runs: usize,
     seed: u64,
 ) -> anyhow::Result<()> {
-    let connection = rusqlite::Connection::open_with_flags(
-        database,
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )?;
-    let (keys, max_id): (i64, i64) =
-        connection.query_row("SELECT count(*), max(id) FROM keys", [], |row| {
-            Ok((row.get(0)?, row.get(1)?))
-        })?;
+    let store = Store::open(database).context("cannot open the database")?;
+    // `fill` numbers the keys 1 to their count, so a random id below the count is a known key.
+    let keys = store.counts()?.keys;
     let mut random = Random(seed.rotate_left(17) | 1);
     let mut questions = Vec::with_capacity(runs + WARM_UP);
-    let mut by_id = connection.prepare("SELECT algorithm, blob FROM keys WHERE id = ?1")?;
     while questions.len() < runs + WARM_UP {
         let (key, known) = if questions.len() % UNKNOWN_EVERY == UNKNOWN_EVERY - 1 {
-            (random.ed25519_key()?, false)
+            (random.ed25519_key(), false)
         } else {
-            let id = 1 + random.below(max_id as usize) as i64;
-            let Ok((algorithm, blob)) = by_id.query_row([id], |row| {
-                Ok((row.get::<_, String>(0)?, row.get::<_, Vec<u8>>(1)?))
-            }) else {
+            let id = KeyId::new(1 + random.below(keys as usize) as i64);
+            let Some(key) = store.public_key(id)? else {
                 continue;
             };
-            (PublicKey::from_stored(&algorithm, &blob, "")?, true)
+            (key, true)
         };
         let openssh = key.to_openssh();
         let (key_type, base64) = openssh.split_once(' ').expect("type, then base64");

@@ -1,12 +1,13 @@
 //! The `ref_updates` table: the audit log of every ref update, and the pending updates that
 //! pre-receive accepted and post-receive (or reconciliation) has not yet confirmed.
 
-use super::{Error, Store, now, rfc3339};
-use crate::policy::{RefUpdate, UpdateKind};
+use super::{Error, Store, now};
+use crate::policy::{ObjectId, RefName, RefUpdate, UpdateKind};
 use crate::types::keys::KeyId;
 use crate::types::repo_name::RepoName;
-use crate::wire::{AuditEntry, RefChange};
+use crate::types::timestamp::Timestamp;
 use rusqlite::{OptionalExtension, params};
+use std::hash::{BuildHasher, Hasher};
 
 /// Who pushed, where, under which session.
 #[derive(Debug, Clone, Copy)]
@@ -53,19 +54,66 @@ pub struct Counts {
     pub pending_updates: u64,
 }
 
-/// SQL for the session of a row: the given one, or a fresh one for a local push.
-const SESSION_OR_FRESH: &str = "COALESCE(?1, 'local-' || lower(hex(randomblob(8))))";
+/// A ref update git made, as post-receive reports it: it needs no classifying when pre-receive
+/// left a pending row for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefChange {
+    /// The full ref name.
+    pub ref_name: RefName,
+    /// The id the ref had.
+    pub old: ObjectId,
+    /// The id the ref has now.
+    pub new: ObjectId,
+}
+
+/// One confirmed ref update, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    /// The row's number, increasing with time.
+    pub id: i64,
+    /// When the update was accepted.
+    pub time: Timestamp,
+    /// The pushing user, or `local:<uid>` for a local push.
+    pub user: String,
+    /// The key used, if the push came over SSH with a key.
+    pub key: Option<KeyId>,
+    /// The CA that signed the certificate used, if the push came with a certificate.
+    pub ca: Option<String>,
+    /// The repository.
+    pub repo: String,
+    /// The ref.
+    pub ref_name: String,
+    /// The id the ref had.
+    pub old: String,
+    /// The id the ref got.
+    pub new: String,
+    /// What kind of update it was.
+    pub kind: UpdateKind,
+    /// The push session.
+    pub session: String,
+}
+
+/// Returns `session`, or for a local push (none given) a fresh one: `local-` and 16 hex digits.
+///
+/// The randomness is std's per-process hash seed, drawn from the OS, stirred by a counter for
+/// each new hasher; made here rather than in SQL, so no engine's random function is needed.
+fn session_or_fresh(session: Option<&str>) -> String {
+    match session {
+        Some(session) => session.to_owned(),
+        None => {
+            let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+            hasher.write_i64(now());
+            format!("local-{:016x}", hasher.finish())
+        }
+    }
+}
 
 impl Store {
     /// Stores the accepted `updates` of one push as pending.
     pub fn add_pending(&self, pusher: Pusher<'_>, updates: &[&RefUpdate]) -> Result<String, Error> {
         let mut connection = self.lock();
         let transaction = connection.transaction()?;
-        let session: String = transaction.query_row(
-            &format!("SELECT {SESSION_OR_FRESH}"),
-            [pusher.session],
-            |row| row.get(0),
-        )?;
+        let session = session_or_fresh(pusher.session);
         {
             let mut insert = transaction.prepare(
                 "INSERT INTO ref_updates \
@@ -103,7 +151,7 @@ impl Store {
         &self,
         pusher: Pusher<'_>,
         changes: &[RefChange],
-        classify: &dyn Fn(&RefChange) -> UpdateKind,
+        classify: &dyn Fn(&ObjectId, &ObjectId) -> UpdateKind,
     ) -> Result<usize, Error> {
         let mut connection = self.lock();
         let transaction = connection.transaction()?;
@@ -144,21 +192,18 @@ impl Store {
                 continue;
             }
             transaction.execute(
-                &format!(
-                    "INSERT INTO ref_updates (session, user, key_id, ca, repo, ref_name, old, \
-                         new, kind, state, created_at, confirmed_at) \
-                     VALUES ({SESSION_OR_FRESH}, ?2, ?3, ?10, ?4, ?5, ?6, ?7, ?8, 'confirmed', \
-                         ?9, ?9)"
-                ),
+                "INSERT INTO ref_updates (session, user, key_id, ca, repo, ref_name, old, \
+                     new, kind, state, created_at, confirmed_at) \
+                 VALUES (?1, ?2, ?3, ?10, ?4, ?5, ?6, ?7, ?8, 'confirmed', ?9, ?9)",
                 params![
-                    pusher.session,
+                    session_or_fresh(pusher.session),
                     pusher.user,
                     pusher.key.map(KeyId::get),
                     pusher.repo.as_str(),
                     change.ref_name.as_str(),
                     change.old.as_str(),
                     change.new.as_str(),
-                    classify(change).as_str(),
+                    classify(&change.old, &change.new).as_str(),
                     now(),
                     pusher.ca,
                 ],
@@ -215,21 +260,27 @@ impl Store {
         repo: Option<&RepoName>,
         user: Option<&str>,
         limit: u32,
-    ) -> Result<Vec<AuditEntry>, Error> {
+    ) -> Result<Vec<AuditRecord>, Error> {
         let connection = self.lock();
-        let mut statement = connection.prepare(concat!(
-            "SELECT id, ",
-            rfc3339!("created_at"),
-            ", user, key_id, repo, ref_name, old, new, kind, session, ca FROM ref_updates \
+        let mut statement = connection.prepare(
+            "SELECT id, created_at, user, key_id, repo, ref_name, old, new, kind, session, ca \
+             FROM ref_updates \
              WHERE state = 'confirmed' AND (?1 IS NULL OR repo = ?1) AND (?2 IS NULL OR user = ?2) \
-             ORDER BY id DESC LIMIT ?3"
-        ))?;
+             ORDER BY id DESC LIMIT ?3",
+        )?;
         let rows =
             statement.query_map(params![repo.map(RepoName::as_str), user, limit], |row| {
                 let kind: String = row.get(8)?;
-                Ok(AuditEntry {
+                let time: i64 = row.get(1)?;
+                Ok(AuditRecord {
                     id: row.get(0)?,
-                    time: row.get(1)?,
+                    time: Timestamp::from_unix(time).ok_or_else(|| {
+                        rusqlite::Error::FromSqlConversionFailure(
+                            1,
+                            rusqlite::types::Type::Integer,
+                            format!("{time} is not a time forge keeps").into(),
+                        )
+                    })?,
                     user: row.get(2)?,
                     key: row.get::<_, Option<i64>>(3)?.map(KeyId::new),
                     repo: row.get(4)?,
@@ -269,7 +320,6 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::{ObjectId, RefName};
 
     const ZERO: &str = "0000000000000000000000000000000000000000";
     const A: &str = "1111111111111111111111111111111111111111";
@@ -294,7 +344,7 @@ mod tests {
         }
     }
 
-    fn no_classifying(_: &RefChange) -> UpdateKind {
+    fn no_classifying(_: &ObjectId, _: &ObjectId) -> UpdateKind {
         panic!("a pending row existed, so nothing needed classifying")
     }
 
@@ -376,7 +426,7 @@ mod tests {
         let repo = RepoName::parse("acme/widgets").unwrap();
         let main = update("refs/heads/main", A, B, UpdateKind::NonFastForward);
         store
-            .confirm(pusher(Some("s9"), &repo), &[change(&main)], &|_| {
+            .confirm(pusher(Some("s9"), &repo), &[change(&main)], &|_, _| {
                 UpdateKind::NonFastForward
             })
             .unwrap();

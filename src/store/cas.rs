@@ -1,19 +1,45 @@
 //! The `user_cas` and `principals` tables: the CAs whose user certificates forge trusts, and
 //! the principals that log in as another user than the one of their name.
 
-use super::{Error, Store, now, parse_stored, rfc3339, unique_as_exists};
+use super::fingerprints;
+use super::{Error, Store, now, parse_stored, stored_instant, unique_as_exists};
 use crate::types::certs::{CaId, CaName, Principal};
 use crate::types::keys::{Fingerprint, PublicKey};
+use crate::types::timestamp::Timestamp;
 use crate::types::user_name::UserName;
-use crate::wire::{CaInfo, PrincipalInfo};
-use rusqlite::{OptionalExtension, Row, Transaction, params};
+use rusqlite::{OptionalExtension, Row, params};
 
-const CA_COLUMNS: &str = concat!(
-    "id, name, algorithm, fingerprint, comment, ",
-    rfc3339!("created_at")
-);
+const CA_COLUMNS: &str = "id, name, algorithm, fingerprint, comment, created_at";
 
-type CaRow = (i64, String, String, String, String, String);
+type CaRow = (i64, String, String, String, String, i64);
+
+/// A user CA, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaRecord {
+    /// The id that certificate sessions carry.
+    pub id: CaId,
+    /// The name the admin gave it.
+    pub name: CaName,
+    /// The key type, such as `ssh-ed25519`.
+    pub algorithm: String,
+    /// The SHA256 fingerprint of its public key.
+    pub fingerprint: Fingerprint,
+    /// The comment given with the key.
+    pub comment: String,
+    /// When the CA was added.
+    pub created: Timestamp,
+}
+
+/// A principal mapped to a user, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrincipalRecord {
+    /// The certificate principal.
+    pub principal: Principal,
+    /// The user it logs in as.
+    pub user: UserName,
+    /// When the mapping was made.
+    pub created: Timestamp,
+}
 
 fn ca_row(row: &Row<'_>) -> rusqlite::Result<CaRow> {
     Ok((
@@ -26,33 +52,17 @@ fn ca_row(row: &Row<'_>) -> rusqlite::Result<CaRow> {
     ))
 }
 
-fn to_ca_info(
+fn to_ca_record(
     (id, name, algorithm, fingerprint, comment, created): CaRow,
-) -> Result<CaInfo, Error> {
-    Ok(CaInfo {
+) -> Result<CaRecord, Error> {
+    Ok(CaRecord {
         id: CaId::new(id),
         name: parse_stored("CA name", name, CaName::parse)?,
         algorithm,
         fingerprint: parse_stored("fingerprint", fingerprint, Fingerprint::parse)?,
         comment,
-        created,
+        created: stored_instant("CA creation", created)?,
     })
-}
-
-/// Returns the name of the CA whose key has `fingerprint`, if one is registered.
-///
-/// `key add` asks it: a CA's key is not a user's key.
-pub(super) fn ca_with_fingerprint(
-    transaction: &Transaction<'_>,
-    fingerprint: &Fingerprint,
-) -> Result<Option<String>, Error> {
-    Ok(transaction
-        .query_row(
-            "SELECT name FROM user_cas WHERE fingerprint = ?1",
-            [fingerprint.as_str()],
-            |row| row.get(0),
-        )
-        .optional()?)
 }
 
 impl Store {
@@ -60,24 +70,17 @@ impl Store {
     ///
     /// A key already registered as a user's key or as another CA is refused, found by its
     /// fingerprint; so is a second CA of the same name.
-    pub fn add_ca(&self, name: &CaName, key: &PublicKey) -> Result<CaInfo, Error> {
+    pub fn add_ca(&self, name: &CaName, key: &PublicKey) -> Result<CaRecord, Error> {
         let mut connection = self.lock();
         let transaction = connection.transaction()?;
         let fingerprint = key.fingerprint();
-        if let Some(owner) = super::keys::owner_of(&transaction, &fingerprint)? {
-            return Err(Error::AlreadyExists {
-                what: format!("key {fingerprint} (it is a key of user '{owner}')"),
-            });
+        if let Some(holder) = fingerprints::holder(&transaction, &fingerprint)? {
+            return Err(fingerprints::taken_for_ca(&fingerprint, holder));
         }
-        if let Some(other) = ca_with_fingerprint(&transaction, &fingerprint)? {
-            return Err(Error::AlreadyExists {
-                what: format!("CA key {fingerprint} (registered as '{other}')"),
-            });
-        }
-        transaction
-            .execute(
+        let id: i64 = transaction
+            .query_row(
                 "INSERT INTO user_cas (name, algorithm, blob, fingerprint, comment, created_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
                 params![
                     name.as_str(),
                     key.algorithm(),
@@ -86,29 +89,30 @@ impl Store {
                     key.comment(),
                     now()
                 ],
+                |row| row.get(0),
             )
             .map_err(|e| unique_as_exists(e, || format!("CA '{name}'")))?;
         let row = transaction.query_row(
             &format!("SELECT {CA_COLUMNS} FROM user_cas WHERE id = ?1"),
-            [transaction.last_insert_rowid()],
+            [id],
             ca_row,
         )?;
         transaction.commit()?;
-        to_ca_info(row)
+        to_ca_record(row)
     }
 
     /// Returns every registered user CA, by name.
-    pub fn list_cas(&self) -> Result<Vec<CaInfo>, Error> {
+    pub fn list_cas(&self) -> Result<Vec<CaRecord>, Error> {
         let connection = self.lock();
         let mut statement =
             connection.prepare(&format!("SELECT {CA_COLUMNS} FROM user_cas ORDER BY name"))?;
         let rows = statement.query_map([], ca_row)?;
-        rows.map(|row| to_ca_info(row?)).collect()
+        rows.map(|row| to_ca_record(row?)).collect()
     }
 
     /// Removes the user CA `name` and returns it as it was listed; its certificates are refused
     /// from then on.
-    pub fn remove_ca(&self, name: &CaName) -> Result<CaInfo, Error> {
+    pub fn remove_ca(&self, name: &CaName) -> Result<CaRecord, Error> {
         let mut connection = self.lock();
         let transaction = connection.transaction()?;
         let row = transaction
@@ -123,7 +127,7 @@ impl Store {
             })?;
         transaction.execute("DELETE FROM user_cas WHERE id = ?1", [row.0])?;
         transaction.commit()?;
-        to_ca_info(row)
+        to_ca_record(row)
     }
 
     /// Returns the id and name of the CA whose key has `fingerprint` (an index lookup).
@@ -163,7 +167,7 @@ impl Store {
     pub fn map_principal(&self, principal: &Principal, user: &UserName) -> Result<(), Error> {
         let mut connection = self.lock();
         let transaction = connection.transaction()?;
-        let user_id = super::repos::user_id(&transaction, user)?;
+        let user_id = super::users::user_id(&transaction, user)?;
         let mapped: Option<String> = transaction
             .query_row(
                 "SELECT u.name FROM principals p JOIN users u ON u.id = p.user_id \
@@ -209,26 +213,25 @@ impl Store {
     }
 
     /// Returns every principal mapping, by principal.
-    pub fn list_principals(&self) -> Result<Vec<PrincipalInfo>, Error> {
+    pub fn list_principals(&self) -> Result<Vec<PrincipalRecord>, Error> {
         let connection = self.lock();
-        let mut statement = connection.prepare(concat!(
-            "SELECT p.principal, u.name, ",
-            rfc3339!("p.created_at"),
-            " FROM principals p JOIN users u ON u.id = p.user_id ORDER BY p.principal"
-        ))?;
+        let mut statement = connection.prepare(
+            "SELECT p.principal, u.name, p.created_at \
+             FROM principals p JOIN users u ON u.id = p.user_id ORDER BY p.principal",
+        )?;
         let rows = statement.query_map([], |row| {
             Ok((
                 row.get::<_, String>(0)?,
                 row.get::<_, String>(1)?,
-                row.get::<_, String>(2)?,
+                row.get::<_, i64>(2)?,
             ))
         })?;
         rows.map(|row| {
             let (principal, user, created) = row?;
-            Ok(PrincipalInfo {
+            Ok(PrincipalRecord {
                 principal: parse_stored("principal", principal, Principal::parse)?,
                 user: parse_stored("user name", user, UserName::parse)?,
-                created,
+                created: stored_instant("principal mapping creation", created)?,
             })
         })
         .collect()

@@ -1,17 +1,14 @@
 //! The `keys` table: public keys, their owners and fingerprints.
 
-use super::{Error, Store, now, parse_stored, rfc3339};
+use super::fingerprints::{self, Holder};
+use super::{Error, Store, now, parse_stored, stored_instant, stored_time};
 use crate::types::keys::{Fingerprint, KeyId, PublicKey, Title};
 use crate::types::timestamp::Timestamp;
 use crate::types::user_name::UserName;
-use crate::wire::KeyInfo;
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
-const KEY_COLUMNS: &str = concat!(
-    "k.id, u.name, k.algorithm, k.fingerprint, k.comment, k.title, ",
-    rfc3339!("k.created_at"),
-    ", k.expires_at, k.last_used_at"
-);
+const KEY_COLUMNS: &str = "k.id, u.name, k.algorithm, k.fingerprint, k.comment, k.title, \
+                           k.created_at, k.expires_at, k.last_used_at";
 
 /// A row of [`KEY_COLUMNS`], before its values are checked.
 struct KeyRow {
@@ -21,7 +18,7 @@ struct KeyRow {
     fingerprint: String,
     comment: String,
     title: String,
-    created: String,
+    created: i64,
     expires: Option<i64>,
     last_used: Option<i64>,
 }
@@ -40,27 +37,38 @@ fn key_info(row: &Row<'_>) -> rusqlite::Result<KeyRow> {
     })
 }
 
-/// Returns a stored unix time as a [`Timestamp`], or [`Error::Corrupt`] naming the column.
-fn stored_time(what: &'static str, second: Option<i64>) -> Result<Option<Timestamp>, Error> {
-    second
-        .map(|second| {
-            Timestamp::from_unix(second).ok_or_else(|| Error::Corrupt {
-                what,
-                value: second.to_string(),
-            })
-        })
-        .transpose()
+/// A key, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRecord {
+    /// The key id that its forced command carries.
+    pub id: KeyId,
+    /// The owner.
+    pub user: UserName,
+    /// The key type, such as `ssh-ed25519`.
+    pub algorithm: String,
+    /// The SHA256 fingerprint.
+    pub fingerprint: Fingerprint,
+    /// The comment given with the key.
+    pub comment: String,
+    /// The key's title.
+    pub title: String,
+    /// When the key was added.
+    pub created: Timestamp,
+    /// When the key stops working; `None` for never.
+    pub expires: Option<Timestamp>,
+    /// When the key was last used, to [`LAST_USE_GRANULARITY_SECONDS`]; `None` for never.
+    pub last_used: Option<Timestamp>,
 }
 
-fn to_key_info(row: KeyRow) -> Result<KeyInfo, Error> {
-    Ok(KeyInfo {
+fn to_key_record(row: KeyRow) -> Result<KeyRecord, Error> {
+    Ok(KeyRecord {
         id: KeyId::new(row.id),
         user: parse_stored("user name", row.user, UserName::parse)?,
         algorithm: row.algorithm,
         fingerprint: parse_stored("fingerprint", row.fingerprint, Fingerprint::parse)?,
         comment: row.comment,
         title: row.title,
-        created: row.created,
+        created: stored_instant("key creation", row.created)?,
         expires: stored_time("key expiry", row.expires)?,
         last_used: stored_time("key last use", row.last_used)?,
     })
@@ -93,20 +101,6 @@ impl KeyUse {
 /// A clone or push asks forged several times; one write a minute per key keeps that cheap.
 pub const LAST_USE_GRANULARITY_SECONDS: i64 = 60;
 
-/// Returns the owner of the key with `fingerprint`, if it is registered.
-pub(super) fn owner_of(
-    transaction: &Transaction<'_>,
-    fingerprint: &Fingerprint,
-) -> Result<Option<String>, Error> {
-    Ok(transaction
-        .query_row(
-            "SELECT u.name FROM keys k JOIN users u ON u.id = k.user_id WHERE k.fingerprint = ?1",
-            [fingerprint.as_str()],
-            |row| row.get(0),
-        )
-        .optional()?)
-}
-
 /// Adds `key` to `user` (who must exist), with its title and expiry, and returns the new
 /// key's id; a key registered as a user CA is refused.
 pub(super) fn insert_key(
@@ -116,18 +110,28 @@ pub(super) fn insert_key(
     title: &Title,
     expires: Option<Timestamp>,
 ) -> Result<i64, Error> {
-    let user_id = super::repos::user_id(transaction, user)?;
-    if let Some(ca) = super::cas::ca_with_fingerprint(transaction, &key.fingerprint())? {
-        return Err(Error::AlreadyExists {
-            what: format!(
-                "key {} (it is registered as user CA '{ca}')",
-                key.fingerprint()
-            ),
-        });
+    let user_id = super::users::user_id(transaction, user)?;
+    insert_key_of(transaction, user_id, key, title, expires)
+}
+
+/// Adds `key` to the user with row id `user_id`, as [`insert_key`] does.
+fn insert_key_of(
+    transaction: &Transaction<'_>,
+    user_id: i64,
+    key: &PublicKey,
+    title: &Title,
+    expires: Option<Timestamp>,
+) -> Result<i64, Error> {
+    let fingerprint = key.fingerprint();
+    if let Some(holder) = fingerprints::holder(transaction, &fingerprint)? {
+        return Err(fingerprints::taken_for_key(&fingerprint, holder));
     }
-    transaction.execute(
+    // RETURNING, not last_insert_rowid(): both SQLite and PostgreSQL say the new id this way.
+    let mut insert = transaction.prepare_cached(
         "INSERT INTO keys (user_id, algorithm, blob, fingerprint, comment, title, expires_at, \
-         created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+         created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
+    )?;
+    let id = insert.query_row(
         params![
             user_id,
             key.algorithm(),
@@ -138,11 +142,81 @@ pub(super) fn insert_key(
             expires.map(Timestamp::unix),
             now()
         ],
+        |row| row.get(0),
     )?;
-    Ok(transaction.last_insert_rowid())
+    Ok(id)
 }
 
 impl Store {
+    /// Adds `users`, then `keys` with their owners, in one transaction, and returns how many
+    /// keys it added.
+    ///
+    /// This fills a large site at once (the `keys_lookup` bench does): one [`Store::add_key`]
+    /// per key is a transaction, and a full `fsync`, each. Each key gets its comment as its
+    /// title and no expiry. An owner must be among `users` or exist already. A user that
+    /// exists, or a key whose fingerprint is held already (by a user or a CA), refuses the
+    /// whole lot.
+    pub fn add_users_and_keys(
+        &self,
+        users: &[UserName],
+        keys: impl IntoIterator<Item = (UserName, PublicKey)>,
+    ) -> Result<u64, Error> {
+        let mut connection = self.lock();
+        let transaction = connection.transaction()?;
+        let now = now();
+        let mut user_ids = std::collections::HashMap::with_capacity(users.len());
+        {
+            let mut insert = transaction
+                .prepare("INSERT INTO users (name, created_at) VALUES (?1, ?2) RETURNING id")?;
+            for user in users {
+                let id: i64 = insert
+                    .query_row(params![user.as_str(), now], |row| row.get(0))
+                    .map_err(|e| super::unique_as_exists(e, || format!("user '{user}'")))?;
+                user_ids.insert(user.clone(), id);
+            }
+        }
+        let mut added = 0;
+        for (user, key) in keys {
+            let user_id = match user_ids.get(&user) {
+                Some(id) => *id,
+                None => {
+                    let id = super::users::user_id(&transaction, &user)?;
+                    user_ids.insert(user, id);
+                    id
+                }
+            };
+            insert_key_of(
+                &transaction,
+                user_id,
+                &key,
+                &Title::from_comment(&key),
+                None,
+            )?;
+            added += 1;
+        }
+        transaction.commit()?;
+        Ok(added)
+    }
+
+    /// Returns the public key with id `id`, if it is registered (a primary-key lookup).
+    pub fn public_key(&self, id: KeyId) -> Result<Option<PublicKey>, Error> {
+        let connection = self.lock();
+        let found: Option<(String, Vec<u8>, String)> = connection
+            .prepare_cached("SELECT algorithm, blob, comment FROM keys WHERE id = ?1")?
+            .query_row([id.get()], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            })
+            .optional()?;
+        found
+            .map(|(algorithm, blob, comment)| {
+                PublicKey::from_stored(&algorithm, &blob, &comment).map_err(|_| Error::Corrupt {
+                    what: "public key",
+                    value: format!("key-{}", id.get()),
+                })
+            })
+            .transpose()
+    }
+
     /// Adds `key` to `user` with a title and an expiry (`None`: never) and returns it as listed.
     ///
     /// A key belongs to one user: one already registered to anyone is refused, found by its
@@ -153,14 +227,13 @@ impl Store {
         key: &PublicKey,
         title: &Title,
         expires: Option<Timestamp>,
-    ) -> Result<KeyInfo, Error> {
+    ) -> Result<KeyRecord, Error> {
         let mut connection = self.lock();
         let transaction = connection.transaction()?;
+        // An owner is refused before a missing user is: the key is the admin's mistake.
         let fingerprint = key.fingerprint();
-        if let Some(owner) = owner_of(&transaction, &fingerprint)? {
-            return Err(Error::AlreadyExists {
-                what: format!("key {fingerprint} (it belongs to '{owner}')"),
-            });
+        if let Some(owner @ Holder::User(_)) = fingerprints::holder(&transaction, &fingerprint)? {
+            return Err(fingerprints::taken_for_key(&fingerprint, owner));
         }
         let id = insert_key(&transaction, user, key, title, expires)?;
         let info = transaction.query_row(
@@ -171,7 +244,7 @@ impl Store {
             key_info,
         )?;
         transaction.commit()?;
-        to_key_info(info)
+        to_key_record(info)
     }
 
     /// Returns the keys of `user`, or of everyone, by user then age.
@@ -182,7 +255,7 @@ impl Store {
         &self,
         user: Option<&UserName>,
         unused_since: Option<Timestamp>,
-    ) -> Result<Vec<KeyInfo>, Error> {
+    ) -> Result<Vec<KeyRecord>, Error> {
         let connection = self.lock();
         if let Some(user) = user {
             let exists = connection
@@ -211,11 +284,11 @@ impl Store {
             ],
             key_info,
         )?;
-        rows.map(|row| to_key_info(row?)).collect()
+        rows.map(|row| to_key_record(row?)).collect()
     }
 
     /// Removes the key with `fingerprint` and returns it as it was listed.
-    pub fn remove_key(&self, fingerprint: &Fingerprint) -> Result<KeyInfo, Error> {
+    pub fn remove_key(&self, fingerprint: &Fingerprint) -> Result<KeyRecord, Error> {
         let mut connection = self.lock();
         let transaction = connection.transaction()?;
         let info = transaction
@@ -233,7 +306,7 @@ impl Store {
             })?;
         transaction.execute("DELETE FROM keys WHERE id = ?1", [info.id])?;
         transaction.commit()?;
-        to_key_info(info)
+        to_key_record(info)
     }
 
     /// Returns the id and expiry of the key with `fingerprint`, if it is registered (an index
@@ -346,7 +419,7 @@ mod tests {
         (store, alice)
     }
 
-    fn add(store: &Store, user: &UserName, text: &str, expires: Option<Timestamp>) -> KeyInfo {
+    fn add(store: &Store, user: &UserName, text: &str, expires: Option<Timestamp>) -> KeyRecord {
         let key = PublicKey::parse_authorized(text).unwrap();
         store
             .add_key(user, &key, &Title::from_comment(&key), expires)
@@ -384,6 +457,49 @@ mod tests {
         let untitled = add(&store, &alice, OTHER, None);
         assert_eq!((untitled.title.as_str(), untitled.expires), ("", None));
         assert_eq!(store.list_keys(None, None).unwrap(), [added, untitled]);
+    }
+
+    #[test]
+    fn a_bulk_fill_adds_users_and_keys_at_once_or_not_at_all() {
+        let store = Store::open_in_memory().unwrap();
+        let (bob, carol) = (
+            UserName::parse("bob").unwrap(),
+            UserName::parse("carol").unwrap(),
+        );
+        let key = |text: &str| PublicKey::parse_authorized(text).unwrap();
+        let added = store
+            .add_users_and_keys(
+                &[bob.clone(), carol.clone()],
+                [(carol.clone(), key(ED25519)), (bob.clone(), key(OTHER))],
+            )
+            .unwrap();
+        assert_eq!(added, 2);
+        let listed = store.list_keys(None, None).unwrap();
+        assert_eq!(
+            listed
+                .iter()
+                .map(|k| (k.id, k.user.as_str(), k.title.as_str()))
+                .collect::<Vec<_>>(),
+            [
+                (KeyId::new(2), "bob", ""),
+                (KeyId::new(1), "carol", "alice@laptop")
+            ]
+        );
+        let found = store.public_key(KeyId::new(1)).unwrap().unwrap();
+        assert_eq!(found.fingerprint(), key(ED25519).fingerprint());
+        assert_eq!(store.public_key(KeyId::new(3)).unwrap(), None);
+
+        // A key held already refuses the whole lot, the new user with it.
+        let dave = UserName::parse("dave").unwrap();
+        let error = store
+            .add_users_and_keys(
+                std::slice::from_ref(&dave),
+                [(dave.clone(), key(THIRD)), (dave.clone(), key(OTHER))],
+            )
+            .unwrap_err();
+        assert!(error.to_string().contains("it belongs to 'bob'"), "{error}");
+        assert!(!store.has_user(&dave).unwrap());
+        assert_eq!(store.list_keys(None, None).unwrap().len(), 2);
     }
 
     #[test]

@@ -1,23 +1,35 @@
 //! All of forge's state in one SQLite file: opening it safely, and the one [`Store`] whose
 //! `impl` blocks are split by table (`users.rs`, `keys.rs`, `repos.rs`, `audit.rs`).
 //!
-//! SQL lives only in this module. Each public method is one transaction and returns domain
-//! types. The database runs in WAL mode with `synchronous=FULL`, so a change forged acknowledged
-//! survives a crash or a power cut.
+//! SQL lives only in this module. Each public method is one transaction and returns the
+//! store's own records (never the wire's). The database runs in WAL mode with
+//! `synchronous=FULL`, so a change forged acknowledged survives a crash or a power cut.
+//!
+//! The SQL of the table files is kept to what SQLite and PostgreSQL both accept: times are
+//! integer unix seconds formatted in Rust, `ON CONFLICT ... DO NOTHING` rather than `INSERT OR
+//! IGNORE`, `RETURNING id` rather than `last_insert_rowid()`, random values made in Rust. What
+//! only SQLite understands stays in this file and in `migrations.rs`: opening the file, the
+//! `PRAGMA`s (journal mode, sync, foreign keys, `user_version`), the schema, and reading
+//! SQLite's error codes. A second backend replaces those and keeps the rest.
 
 mod audit;
 mod cas;
+mod fingerprints;
 mod keys;
 mod migrations;
 mod policy;
 pub(crate) mod repos;
 mod users;
 
-pub use audit::{Counts, PendingUpdate, Pusher};
-pub use keys::{KeyUse, LAST_USE_GRANULARITY_SECONDS};
+pub use audit::{AuditRecord, Counts, PendingUpdate, Pusher, RefChange};
+pub use cas::{CaRecord, PrincipalRecord};
+pub use keys::{KeyRecord, KeyUse, LAST_USE_GRANULARITY_SECONDS};
 pub use policy::{RepoFacts, StoredPolicy};
+pub use repos::{GrantRecord, RepoRecord};
+pub use users::UserRecord;
 
 use crate::exit::{Classify, Code};
+use crate::types::timestamp::Timestamp;
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
@@ -25,14 +37,6 @@ use std::time::Duration;
 
 /// How long a statement waits for another writer before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// SQL that renders a unix-seconds column as RFC 3339 UTC text.
-macro_rules! rfc3339 {
-    ($column:literal) => {
-        concat!("strftime('%Y-%m-%dT%H:%M:%SZ', ", $column, ", 'unixepoch')")
-    };
-}
-pub(crate) use rfc3339;
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -135,6 +139,23 @@ fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Returns a stored unix time as a [`Timestamp`], or [`Error::Corrupt`] naming the column.
+///
+/// Times are kept as integers and formatted in Rust, so no engine's date functions are needed.
+fn stored_instant(what: &'static str, second: i64) -> Result<Timestamp, Error> {
+    Timestamp::from_unix(second).ok_or_else(|| Error::Corrupt {
+        what,
+        value: second.to_string(),
+    })
+}
+
+/// Returns a stored unix time that may be missing as a [`Timestamp`], or [`Error::Corrupt`].
+fn stored_time(what: &'static str, second: Option<i64>) -> Result<Option<Timestamp>, Error> {
+    second
+        .map(|second| stored_instant(what, second))
+        .transpose()
 }
 
 /// Returns the value in `text`, or [`Error::Corrupt`] naming the column.

@@ -1,6 +1,7 @@
 //! The `policy_*` tables (groups, rules, options), and what policy needs to know about each
 //! repository: its creator and the roles the creator handed out.
 
+use super::fingerprints::Holder;
 use super::{Error, Store, parse_stored};
 use crate::policy::Access;
 use crate::policy::document::{Document, OptionRow, RuleRow};
@@ -34,7 +35,7 @@ fn write_document(transaction: &Transaction<'_>, document: &Document) -> Result<
     )?;
     for role in &document.roles {
         transaction.execute(
-            "INSERT OR IGNORE INTO policy_roles (name) VALUES (?1)",
+            "INSERT INTO policy_roles (name) VALUES (?1) ON CONFLICT DO NOTHING",
             [role],
         )?;
     }
@@ -242,20 +243,21 @@ impl Store {
         let now = super::now();
         for user in users {
             transaction.execute(
-                "INSERT OR IGNORE INTO users (name, created_at) VALUES (?1, ?2)",
+                "INSERT INTO users (name, created_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
                 params![user.as_str(), now],
             )?;
         }
         for (user, key) in keys {
             let fingerprint = key.fingerprint();
-            match super::keys::owner_of(&transaction, &fingerprint)? {
-                Some(owner) if owner == user.as_str() => continue,
-                Some(owner) => {
+            match super::fingerprints::holder(&transaction, &fingerprint)? {
+                Some(Holder::User(owner)) if owner == user.as_str() => continue,
+                Some(Holder::User(owner)) => {
                     return Err(Error::AlreadyExists {
                         what: format!("key {fingerprint} of '{user}' (it belongs to '{owner}')"),
                     });
                 }
-                None => {
+                // A CA's fingerprint is refused by insert_key, in the words of `key add`.
+                Some(Holder::Ca(_)) | None => {
                     let title = crate::types::keys::Title::from_comment(key);
                     super::keys::insert_key(&transaction, user, key, &title, None)?;
                 }
@@ -337,7 +339,8 @@ impl Store {
         let id = super::repos::repo_id(&transaction, repo)?;
         let changed = if add {
             transaction.execute(
-                "INSERT OR IGNORE INTO repo_roles (repo_id, role, member) VALUES (?1, ?2, ?3)",
+                "INSERT INTO repo_roles (repo_id, role, member) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT DO NOTHING",
                 params![id, role, member],
             )?
         } else {

@@ -1,15 +1,40 @@
 //! The `repos` and `grants` tables: repositories, and who may do what with them.
 
-use super::{Error, Store, now, parse_stored, rfc3339, unique_as_exists};
+use super::users::user_id;
+use super::{Error, Store, now, parse_stored, stored_instant, unique_as_exists};
 use crate::policy::Access;
 use crate::types::repo_name::RepoName;
+use crate::types::timestamp::Timestamp;
 use crate::types::user_name::UserName;
-use crate::wire::{GrantInfo, RepoInfo};
 use rusqlite::{OptionalExtension, Transaction, params};
 
 /// Work done on disk inside a repository transaction; an error rolls the transaction back.
 pub type DiskWork<'a> =
     Box<dyn FnOnce() -> Result<(), Box<dyn std::error::Error + Send + Sync>> + 'a>;
+
+/// A repository, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepoRecord {
+    /// The name.
+    pub name: RepoName,
+    /// What it holds.
+    pub description: String,
+    /// Whether every registered user may read it.
+    pub public: bool,
+    /// When it was created.
+    pub created: Timestamp,
+    /// Who was granted what, by user.
+    pub grants: Vec<GrantRecord>,
+}
+
+/// One grant on a repository, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantRecord {
+    /// The user.
+    pub user: UserName,
+    /// The access granted.
+    pub access: Access,
+}
 
 /// Returns the id of `repo`, or [`Error::NotFound`].
 pub(super) fn repo_id(transaction: &Transaction<'_>, repo: &RepoName) -> Result<i64, Error> {
@@ -22,20 +47,6 @@ pub(super) fn repo_id(transaction: &Transaction<'_>, repo: &RepoName) -> Result<
         .optional()?
         .ok_or_else(|| Error::NotFound {
             what: format!("repository '{repo}'"),
-        })
-}
-
-/// Returns the id of `user`, or [`Error::NotFound`].
-pub(super) fn user_id(transaction: &Transaction<'_>, user: &UserName) -> Result<i64, Error> {
-    transaction
-        .query_row(
-            "SELECT id FROM users WHERE name = ?1",
-            [user.as_str()],
-            |row| row.get(0),
-        )
-        .optional()?
-        .ok_or_else(|| Error::NotFound {
-            what: format!("user '{user}'"),
         })
 }
 
@@ -121,13 +132,10 @@ impl Store {
     }
 
     /// Returns every repository with its grants, by name.
-    pub fn list_repos(&self) -> Result<Vec<RepoInfo>, Error> {
+    pub fn list_repos(&self) -> Result<Vec<RepoRecord>, Error> {
         let connection = self.lock();
-        let mut repos_statement = connection.prepare(concat!(
-            "SELECT id, name, description, public, ",
-            rfc3339!("created_at"),
-            " FROM repos ORDER BY name"
-        ))?;
+        let mut repos_statement = connection
+            .prepare("SELECT id, name, description, public, created_at FROM repos ORDER BY name")?;
         let mut grants_statement = connection.prepare(
             "SELECT u.name, g.access FROM grants g JOIN users u ON u.id = g.user_id \
              WHERE g.repo_id = ?1 ORDER BY u.name",
@@ -138,7 +146,7 @@ impl Store {
                 row.get::<_, String>(1)?,
                 row.get(2)?,
                 row.get(3)?,
-                row.get(4)?,
+                row.get::<_, i64>(4)?,
             ))
         })?;
         let mut repos = Vec::new();
@@ -148,17 +156,17 @@ impl Store {
                 .query_map([id], |row| Ok((row.get::<_, String>(0)?, row.get(1)?)))?
                 .map(|grant| {
                     let (user, access) = grant?;
-                    Ok(GrantInfo {
+                    Ok(GrantRecord {
                         user: parse_stored("user name", user, UserName::parse)?,
                         access: parse_access(access)?,
                     })
                 })
                 .collect::<Result<_, Error>>()?;
-            repos.push(RepoInfo {
+            repos.push(RepoRecord {
                 name: parse_stored("repository name", name, RepoName::parse)?,
                 description,
                 public,
-                created,
+                created: stored_instant("repository creation", created)?,
                 grants,
             });
         }

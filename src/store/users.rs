@@ -1,9 +1,34 @@
 //! The `users` table.
 
-use super::{Error, Store, now, rfc3339, unique_as_exists};
+use super::{Error, Store, now, stored_instant, unique_as_exists};
+use crate::types::timestamp::Timestamp;
 use crate::types::user_name::UserName;
-use crate::wire::UserInfo;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{OptionalExtension, Transaction, params};
+
+/// Returns the id of `user`, or [`Error::NotFound`].
+pub(super) fn user_id(transaction: &Transaction<'_>, user: &UserName) -> Result<i64, Error> {
+    transaction
+        .query_row(
+            "SELECT id FROM users WHERE name = ?1",
+            [user.as_str()],
+            |row| row.get(0),
+        )
+        .optional()?
+        .ok_or_else(|| Error::NotFound {
+            what: format!("user '{user}'"),
+        })
+}
+
+/// A user, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    /// The name.
+    pub name: UserName,
+    /// How many keys the user has.
+    pub keys: u32,
+    /// When the user was added.
+    pub created: Timestamp,
+}
 
 impl Store {
     /// Adds a user.
@@ -19,22 +44,21 @@ impl Store {
     }
 
     /// Returns every user with the number of keys they have, by name.
-    pub fn list_users(&self) -> Result<Vec<UserInfo>, Error> {
+    pub fn list_users(&self) -> Result<Vec<UserRecord>, Error> {
         let connection = self.lock();
-        let mut statement = connection.prepare(concat!(
-            "SELECT u.name, (SELECT count(*) FROM keys k WHERE k.user_id = u.id), ",
-            rfc3339!("u.created_at"),
-            " FROM users u ORDER BY u.name"
-        ))?;
+        let mut statement = connection.prepare(
+            "SELECT u.name, (SELECT count(*) FROM keys k WHERE k.user_id = u.id), u.created_at \
+             FROM users u ORDER BY u.name",
+        )?;
         let rows = statement.query_map([], |row| {
             Ok((row.get::<_, String>(0)?, row.get(1)?, row.get(2)?))
         })?;
         rows.map(|row| {
             let (name, keys, created) = row?;
-            Ok(UserInfo {
+            Ok(UserRecord {
                 name: super::parse_stored("user name", name, UserName::parse)?,
                 keys,
-                created,
+                created: stored_instant("user creation", created)?,
             })
         })
         .collect()

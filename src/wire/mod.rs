@@ -597,7 +597,7 @@ pub struct UserInfo {
     /// How many keys the user has.
     pub keys: u32,
     /// When the user was added (RFC 3339, UTC).
-    pub created: String,
+    pub created: Timestamp,
 }
 
 /// A key, as listed.
@@ -617,7 +617,7 @@ pub struct KeyInfo {
     #[serde(default)]
     pub title: String,
     /// When the key was added (RFC 3339, UTC).
-    pub created: String,
+    pub created: Timestamp,
     /// When the key stops working (RFC 3339, UTC); `null` for never.
     #[serde(default)]
     pub expires: Option<Timestamp>,
@@ -640,7 +640,7 @@ pub struct CaInfo {
     /// The comment given with the key.
     pub comment: String,
     /// When the CA was added (RFC 3339, UTC).
-    pub created: String,
+    pub created: Timestamp,
 }
 
 /// A principal mapped to a user, as listed.
@@ -651,7 +651,7 @@ pub struct PrincipalInfo {
     /// The user it logs in as.
     pub user: UserName,
     /// When the mapping was made (RFC 3339, UTC).
-    pub created: String,
+    pub created: Timestamp,
 }
 
 /// A repository, as listed.
@@ -664,7 +664,7 @@ pub struct RepoInfo {
     /// Whether every registered user may read it.
     pub public: bool,
     /// When it was created (RFC 3339, UTC).
-    pub created: String,
+    pub created: Timestamp,
     /// Who was granted what.
     pub grants: Vec<GrantInfo>,
 }
@@ -684,7 +684,7 @@ pub struct AuditEntry {
     /// The entry's number, increasing with time.
     pub id: i64,
     /// When the update was accepted (RFC 3339, UTC).
-    pub time: String,
+    pub time: Timestamp,
     /// The pushing user, or `local:<uid>` for a local push.
     pub user: String,
     /// The key used, if the push came over SSH with a key.

@@ -1,7 +1,7 @@
 //! What admins ask through `forgectl`: users, keys, repositories, grants, decisions, the audit
 //! log, status and `authorized_keys`.
 
-use super::{Daemon, Failure, Handled};
+use super::{Daemon, Failure, Handled, listing};
 use crate::daemon::disk;
 use crate::policy::Access;
 use crate::types::keys::{self, Fingerprint, PublicKey, Title};
@@ -22,7 +22,12 @@ pub(super) fn user_add(daemon: &Daemon, user: UserName) -> Handled {
 
 pub(super) fn user_list(daemon: &Daemon) -> Handled {
     Ok(Response::Users {
-        users: daemon.store.list_users()?,
+        users: daemon
+            .store
+            .list_users()?
+            .into_iter()
+            .map(listing::user)
+            .collect(),
     })
 }
 
@@ -62,7 +67,9 @@ pub(super) fn key_add(
             other => other.into(),
         })?;
     tracing::info!(user = %user, key = %info.id, fingerprint = %info.fingerprint, expires = ?info.expires.map(|at| at.to_string()), "key added");
-    Ok(Response::Keys { keys: vec![info] })
+    Ok(Response::Keys {
+        keys: vec![listing::key(info)],
+    })
 }
 
 pub(super) fn key_list(
@@ -71,14 +78,21 @@ pub(super) fn key_list(
     unused_since: Option<Timestamp>,
 ) -> Handled {
     Ok(Response::Keys {
-        keys: daemon.store.list_keys(user.as_ref(), unused_since)?,
+        keys: daemon
+            .store
+            .list_keys(user.as_ref(), unused_since)?
+            .into_iter()
+            .map(listing::key)
+            .collect(),
     })
 }
 
 pub(super) fn key_remove(daemon: &Daemon, fingerprint: Fingerprint) -> Handled {
     let info = daemon.store.remove_key(&fingerprint)?;
     tracing::info!(user = %info.user, key = %info.id, fingerprint = %info.fingerprint, "key removed");
-    Ok(Response::Keys { keys: vec![info] })
+    Ok(Response::Keys {
+        keys: vec![listing::key(info)],
+    })
 }
 
 pub(super) fn repo_create(
@@ -118,7 +132,12 @@ pub(super) fn repo_create(
 
 pub(super) fn repo_list(daemon: &Daemon) -> Handled {
     Ok(Response::Repos {
-        repos: daemon.store.list_repos()?,
+        repos: daemon
+            .store
+            .list_repos()?
+            .into_iter()
+            .map(listing::repo)
+            .collect(),
     })
 }
 
@@ -168,7 +187,9 @@ pub(super) fn audit(
         user.as_ref().map(UserName::as_str),
         limit.min(MAX_AUDIT_LIMIT),
     )?;
-    Ok(Response::Audit { entries })
+    Ok(Response::Audit {
+        entries: entries.into_iter().map(listing::audit_entry).collect(),
+    })
 }
 
 pub(super) fn status(daemon: &Daemon) -> Handled {

@@ -2,7 +2,7 @@
 //! (`forgectl ca`, `forgectl principal`), and the `authorized_principals` lines `forge-keys
 //! --principals` asks for at each certificate login.
 
-use super::{Daemon, Failure, Handled};
+use super::{Daemon, Failure, Handled, listing};
 use crate::store;
 use crate::types::certs::{CaName, Presented, Principal};
 use crate::types::identity::Identity;
@@ -22,19 +22,28 @@ pub(super) fn ca_add(daemon: &Daemon, name: CaName, text: &str) -> Handled {
         other => other.into(),
     })?;
     tracing::info!(ca = %info.name, fingerprint = %info.fingerprint, "user CA added");
-    Ok(Response::Cas { cas: vec![info] })
+    Ok(Response::Cas {
+        cas: vec![listing::ca(info)],
+    })
 }
 
 pub(super) fn ca_list(daemon: &Daemon) -> Handled {
     Ok(Response::Cas {
-        cas: daemon.store.list_cas()?,
+        cas: daemon
+            .store
+            .list_cas()?
+            .into_iter()
+            .map(listing::ca)
+            .collect(),
     })
 }
 
 pub(super) fn ca_remove(daemon: &Daemon, name: CaName) -> Handled {
     let info = daemon.store.remove_ca(&name)?;
     tracing::info!(ca = %info.name, fingerprint = %info.fingerprint, "user CA removed; its certificates are refused");
-    Ok(Response::Cas { cas: vec![info] })
+    Ok(Response::Cas {
+        cas: vec![listing::ca(info)],
+    })
 }
 
 pub(super) fn principal_map(daemon: &Daemon, principal: Principal, user: UserName) -> Handled {
@@ -59,7 +68,12 @@ pub(super) fn principal_unmap(daemon: &Daemon, principal: Principal) -> Handled 
 
 pub(super) fn principal_list(daemon: &Daemon) -> Handled {
     Ok(Response::Principals {
-        principals: daemon.store.list_principals()?,
+        principals: daemon
+            .store
+            .list_principals()?
+            .into_iter()
+            .map(listing::principal)
+            .collect(),
     })
 }
 

@@ -4,7 +4,7 @@
 use super::{Caller, Daemon, Failure, Handled, state_of};
 use crate::policy::update_facts;
 use crate::policy::{ObjectId, Policy, RefUpdate, RepoState, UpdateKind};
-use crate::store::{Pusher, RepoFacts};
+use crate::store::{self, Pusher, RepoFacts};
 use crate::types::identity::Identity;
 use crate::types::keys::KeyId;
 use crate::types::repo_name::RepoName;
@@ -242,12 +242,20 @@ pub(super) fn record(
 ) -> Handled {
     let pushing = pushing(caller, user, identity)?;
     let path = repo.to_path(&daemon.config.repos);
-    let classify = |change: &RefChange| -> UpdateKind {
+    let classify = |old: &ObjectId, new: &ObjectId| -> UpdateKind {
         match git2::Repository::open_bare(&path) {
-            Ok(repository) => update_facts::classify(&repository, &change.old, &change.new),
-            Err(_) => fallback_kind(&change.old, &change.new),
+            Ok(repository) => update_facts::classify(&repository, old, new),
+            Err(_) => fallback_kind(old, new),
         }
     };
+    let changes: Vec<store::RefChange> = updates
+        .into_iter()
+        .map(|change| store::RefChange {
+            ref_name: change.ref_name,
+            old: change.old,
+            new: change.new,
+        })
+        .collect();
     let ca = pushing.ca(daemon);
     let pusher = Pusher {
         session: session.as_deref(),
@@ -256,7 +264,7 @@ pub(super) fn record(
         ca: ca.as_deref(),
         repo: &repo,
     };
-    let confirmed = daemon.store.confirm(pusher, &updates, &classify)?;
+    let confirmed = daemon.store.confirm(pusher, &changes, &classify)?;
     tracing::info!(user = %pushing.name(), key = %pushing.identity(), repo = %repo, confirmed, "push recorded");
     Ok(Response::Done)
 }

@@ -4,6 +4,7 @@
 mod admin;
 mod cas;
 mod hook;
+mod listing;
 mod policy;
 mod shell;
 

@@ -22,7 +22,7 @@ pub fn run(client: &Client, args: Args) -> Result<Code, Failure> {
         .iter()
         .map(|e| {
             vec![
-                e.time.clone(),
+                e.time.to_string(),
                 e.user.clone(),
                 match (e.key, &e.ca) {
                     (Some(key), _) => key.to_string(),

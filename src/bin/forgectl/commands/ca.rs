@@ -31,7 +31,7 @@ pub fn run(client: &Client, command: Command) -> Result<Code, Failure> {
                             ca.name.to_string(),
                             ca.algorithm.clone(),
                             ca.fingerprint.to_string(),
-                            ca.created.clone(),
+                            ca.created.to_string(),
                             ca.comment.clone(),
                         ]
                     })

@@ -73,7 +73,7 @@ pub fn run(client: &Client, command: Command) -> Result<Code, Failure> {
                             } else {
                                 k.title.clone()
                             },
-                            k.created.clone(),
+                            k.created.to_string(),
                             or(k.last_used, "never"),
                             or(k.expires, "never"),
                         ]

@@ -35,7 +35,7 @@ pub fn run(client: &Client, command: Command) -> Result<Code, Failure> {
                         vec![
                             p.principal.to_string(),
                             p.user.to_string(),
-                            p.created.clone(),
+                            p.created.to_string(),
                         ]
                     })
                     .collect();

@@ -19,7 +19,13 @@ pub fn run(client: &Client, command: Command) -> Result<Code, Failure> {
             } else {
                 let rows: Vec<_> = users
                     .iter()
-                    .map(|u| vec![u.name.to_string(), u.keys.to_string(), u.created.clone()])
+                    .map(|u| {
+                        vec![
+                            u.name.to_string(),
+                            u.keys.to_string(),
+                            u.created.to_string(),
+                        ]
+                    })
                     .collect();
                 output::table(&["USER", "KEYS", "CREATED"], &rows);
             }
