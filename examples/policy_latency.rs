@@ -22,8 +22,8 @@ use clap::Parser;
 use forge::policy::document::{Document, OptionRow, RuleRow};
 use forge::policy::engine::Parts;
 use forge::policy::{Access, Need, ObjectId, Op, Policy, RefName, RefUpdate, RepoState};
-use forge::policy::{Refex, RepoSpec, UpdateKind};
-use forge::store::{RepoFacts, Store, StoredPolicy};
+use forge::policy::{Refex, RepoSpec, UpdateKind, shortcuts};
+use forge::store::{RepoFacts, Store};
 use forge::types::repo_name::RepoName;
 use forge::types::user_name::UserName;
 use std::collections::{BTreeMap, BTreeSet};
@@ -494,14 +494,14 @@ struct BuildTimes {
     build: Duration,
 }
 
-/// Returns the policy in `store`, built as `build` in `src/daemon/policy_state.rs` builds it:
-/// the document, then the rules that grants and public repositories stand for, after it.
+/// Returns the policy in `store`, built as forged builds it (`policy::shortcuts`): the
+/// document, then the rules that grants and public repositories stand for, after it; each
+/// step timed.
 fn load_policy(store: &Store) -> anyhow::Result<(Policy, usize, BuildTimes)> {
     let start = Instant::now();
     let stored = store.load_policy()?;
     let load = start.elapsed();
-    let mut document = stored.document.clone();
-    document.rules.extend(shortcut_rules(&stored));
+    let document = shortcuts::with_shortcuts(&stored.document, &stored.grants, &stored.public);
     let rules = document.rules.len();
     let start = Instant::now();
     let parts: Parts = document.to_parts()?;
@@ -515,31 +515,6 @@ fn load_policy(store: &Store) -> anyhow::Result<(Policy, usize, BuildTimes)> {
         build,
     };
     Ok((policy, rules, times))
-}
-
-/// Returns the rules `forgectl grant` and `--public` stand for, as `shortcut_rules` in
-/// `src/daemon/policy_state.rs` does (it is private to forged).
-fn shortcut_rules(stored: &StoredPolicy) -> Vec<RuleRow> {
-    let grants = stored.grants.iter().map(|(repo, user, access)| {
-        let perm = if *access >= Access::Write { "RW+" } else { "R" };
-        (repo.clone(), user.clone(), perm)
-    });
-    let public = stored
-        .public
-        .iter()
-        .map(|repo| (repo.clone(), "@all".to_owned(), "R"));
-    grants
-        .chain(public)
-        .enumerate()
-        .map(|(index, (repo, who, perm))| RuleRow {
-            seq: (1 << 40) + index as i64,
-            repo,
-            who,
-            perm: perm.to_owned(),
-            refex: "refs/.*".to_owned(),
-            source: "bench shortcut".to_owned(),
-        })
-        .collect()
 }
 
 /// Returns the state a decision needs about an existing repository, as forged makes it.

@@ -8,7 +8,6 @@ mod disk;
 mod handlers;
 mod listener;
 mod peer;
-mod policy_state;
 mod workers;
 
 use crate::config::Config;
@@ -151,7 +150,7 @@ impl Daemon {
             path: config.database.clone(),
             source,
         })?;
-        let policy = policy_state::build(&stored).map_err(Error::Policy)?;
+        let policy = build_policy(&stored).map_err(Error::Policy)?;
         let daemon = Daemon {
             roles: Roles::resolve(&config),
             config,
@@ -215,7 +214,7 @@ impl Daemon {
             .store
             .load_policy()
             .map_err(|e| format!("{:#}", anyhow::Error::new(e)))?;
-        let policy = policy_state::build(&stored).map_err(|e| e.to_string())?;
+        let policy = build_policy(&stored).map_err(|e| e.to_string())?;
         *self
             .policy
             .write()
@@ -227,6 +226,12 @@ impl Daemon {
     pub fn config(&self) -> &Config {
         &self.config
     }
+}
+
+/// Returns the policy `stored` describes: its document, then the rules grants and public
+/// flags stand for.
+fn build_policy(stored: &store::StoredPolicy) -> Result<Policy, crate::policy::document::Error> {
+    crate::policy::shortcuts::build(&stored.document, &stored.grants, &stored.public)
 }
 
 fn store_now() -> i64 {

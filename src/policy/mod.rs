@@ -7,6 +7,7 @@
 //! - [`document`]: a policy as data: on the wire, in the store, and as the TOML file admins
 //!   export and apply.
 //! - [`refs`]: ref updates as a push proposes them.
+//! - [`shortcuts`]: the rules grants and public flags stand for, and the policy built with them.
 //!
 //! [`Access`] is the level a `forgectl grant` gives: `read` stands for the rule `R`, `write` and
 //! `admin` for `RW+`.
@@ -15,6 +16,7 @@ pub mod document;
 pub mod engine;
 pub mod refs;
 pub mod rules;
+pub mod shortcuts;
 pub mod update_facts;
 
 use serde::{Deserialize, Serialize};
