@@ -59,12 +59,7 @@ type Handled = Result<Response, Failure>;
 
 /// Returns the state policy decides on for an existing repository.
 fn state_of<'a>(repo: &'a RepoName, facts: &'a RepoFacts) -> RepoState<'a> {
-    RepoState {
-        name: repo.as_str(),
-        exists: true,
-        creator: facts.creator.as_deref(),
-        roles: &facts.roles,
-    }
+    RepoState::existing(repo.as_str(), facts.creator.as_deref(), &facts.roles)
 }
 
 /// Creates `repo` (on disk and in the store) with `creator`, once policy has allowed it;

@@ -2,8 +2,9 @@
 //! the roles their creators hand out, and exporting, applying and importing the policy.
 
 use super::{Daemon, Failure, Handled, create_from_pattern, state_of};
+use crate::policy::decide;
 use crate::policy::document::{Document, RuleRow};
-use crate::policy::{Need, Op, RepoState};
+use crate::policy::{Need, RepoState};
 use crate::types::identity::Identity;
 use crate::types::keys::PublicKey;
 use crate::types::repo_name::RepoName;
@@ -26,42 +27,11 @@ pub(super) fn access(
     let need = Need::parse(need).map_err(|e| Failure::refused(e.to_string()))?;
     let facts = daemon.store.repo_facts(&repo)?;
     let policy = daemon.policy();
-    // An existing repository's creator is whoever created it (nobody, for a plain one); a
-    // missing one is asked about with the asking user as its would-be creator.
-    let creator = match &facts {
-        Some(facts) => facts.creator.as_deref(),
-        None => Some(user.as_str()),
-    };
-    let on = |option| policy.is_on(repo.as_str(), creator, option);
-    let need = match need.op {
-        Op::CreateRef if !on("CREATE_IS_C") => Need::of(Op::Write),
-        Op::DeleteRef if !on("DELETE_IS_D") => Need::of(Op::Rewind),
-        Op::Merge if !on("MERGE_CHECK") => Need::of(Op::Write),
-        _ => need,
-    };
-    let reference = reference.map(|r| {
-        if r.starts_with("refs/") || r.starts_with("VREF/") {
-            r
-        } else {
-            format!("refs/heads/{r}")
-        }
-    });
-    let missing = RepoState {
-        name: repo.as_str(),
-        exists: false,
-        creator: None,
-        roles: &[],
-    };
-    let state = facts
-        .as_ref()
-        .map_or(missing, |facts| state_of(&repo, facts));
-    let verdict = policy.access(
-        &state,
-        user.as_str(),
-        need,
-        reference.as_deref(),
-        Some(user.as_str()),
+    let state = facts.as_ref().map_or_else(
+        || RepoState::missing(repo.as_str()),
+        |facts| state_of(&repo, facts),
     );
+    let verdict = decide::explain(&policy, user.as_str(), &state, need, reference.as_deref());
     Ok(Response::Explained {
         allowed: verdict.allowed,
         line: verdict.gitolite_line(),
@@ -84,20 +54,8 @@ pub(super) fn create_as(daemon: &Daemon, user: &UserName, repo: &RepoName) -> Re
             "repository '{repo}' already exists, or {user} may not create it"
         )));
     }
-    let missing = RepoState {
-        name: repo.as_str(),
-        exists: false,
-        creator: None,
-        roles: &[],
-    };
     let policy = daemon.policy();
-    let verdict = policy.access(
-        &missing,
-        user.as_str(),
-        Need::of(Op::CreateRepo),
-        None,
-        Some(user.as_str()),
-    );
+    let verdict = decide::create(&policy, user.as_str(), repo.as_str());
     if !verdict.allowed {
         tracing::info!(user = %user, repo = %repo, rule = %verdict.reason(), "repository creation denied");
         return Err(Failure::refused(format!(

@@ -3,6 +3,7 @@
 //! what can they reach.
 
 use super::{Daemon, Failure, Handled, create_from_pattern, state_of};
+use crate::policy::decide::{self, Decision};
 use crate::policy::{Access, Need, Op, RepoState};
 use crate::types::identity::Identity;
 use crate::types::keys::{self, KeyId, PublicKey};
@@ -89,30 +90,21 @@ pub(super) fn check(
     let policy = daemon.policy();
     let mut facts = daemon.store.repo_facts(&repo)?;
     if facts.is_none() {
-        let missing = RepoState {
-            name: repo.as_str(),
-            exists: false,
-            creator: None,
-            roles: &[],
-        };
-        let create = policy.access(
-            &missing,
-            user.as_str(),
-            Need::of(Op::CreateRepo),
-            None,
-            Some(user.as_str()),
-        );
-        if !create.allowed {
-            tracing::info!(user = %user, key = %key, ca, repo = %repo, %need, "no such repository; denied");
-            return Err(Failure::denied());
+        let missing = RepoState::missing(repo.as_str());
+        match decide::access(&policy, user.as_str(), &missing, access) {
+            Decision::Creatable(_) => facts = Some(create_from_pattern(daemon, &repo, user)?),
+            _ => {
+                tracing::info!(user = %user, key = %key, ca, repo = %repo, %need, "no such repository; denied");
+                return Err(Failure::denied());
+            }
         }
-        facts = Some(create_from_pattern(daemon, &repo, user)?);
     }
     let facts = facts.expect("the repository exists or was just created");
     let state = state_of(&repo, &facts);
-    let verdict = policy.access(&state, user.as_str(), need, None, Some(user.as_str()));
-    if !verdict.allowed {
-        tracing::info!(user = %user, key = %key, ca, repo = %repo, %need, rule = %verdict.reason(), "access denied");
+    let decision = decide::access(&policy, user.as_str(), &state, access);
+    let rule = decision.verdict().reason();
+    if !decision.is_granted() {
+        tracing::info!(user = %user, key = %key, ca, repo = %repo, %need, rule = %rule, "access denied");
         return Err(Failure::denied());
     }
     let path = repo.to_path(&daemon.config.repos);
@@ -123,7 +115,7 @@ pub(super) fn check(
         )));
     }
     let session = daemon.ids.next();
-    tracing::info!(user = %user, key = %key, ca, repo = %repo, %need, rule = %verdict.reason(), session = %session, "access granted");
+    tracing::info!(user = %user, key = %key, ca, repo = %repo, %need, rule = %rule, session = %session, "access granted");
     Ok(Response::Granted {
         user: owner.user,
         repo,
@@ -156,21 +148,12 @@ pub(super) fn info(daemon: &Daemon, identity: Identity) -> Handled {
         })
         .collect();
     for (repo, description, facts) in daemon.store.all_repo_facts()? {
-        let state = RepoState {
-            name: &repo,
-            exists: true,
-            creator: facts.creator.as_deref(),
-            roles: &facts.roles,
-        };
-        let read = policy
-            .access(&state, name, Need::of(Op::Read), None, None)
-            .allowed;
+        let state = RepoState::existing(&repo, facts.creator.as_deref(), &facts.roles);
+        let read = decide::access(&policy, name, &state, Access::Read).is_granted();
         if !read {
             continue;
         }
-        let write = policy
-            .access(&state, name, Need::of(Op::Write), None, None)
-            .allowed;
+        let write = decide::access(&policy, name, &state, Access::Write).is_granted();
         repos.push(ReachableRepo {
             repo,
             read,
