@@ -1,7 +1,7 @@
 //! What admins ask through `forgectl`: users, keys, repositories, grants, decisions, the audit
 //! log, status and `authorized_keys`.
 
-use super::{Daemon, Failure, Handled};
+use super::{Daemon, Failure, Handled, creation};
 use crate::daemon::disk;
 use crate::policy::Access;
 use crate::types::keys::{self, Fingerprint, PublicKey, Title};
@@ -92,7 +92,7 @@ pub(super) fn repo_create(
         if !daemon.store.has_user(&creator)? {
             return Err(Failure::refused(format!("user '{creator}' does not exist")));
         }
-        super::policy::create_as(daemon, &creator, &repo)?;
+        creation::as_creator(daemon, &creator, &repo)?;
         return Ok(Response::Done);
     }
     if description.len() > 1024 || description.chars().any(char::is_control) {
@@ -100,19 +100,7 @@ pub(super) fn repo_create(
             "a description is one line of at most 1024 bytes",
         ));
     }
-    let path = repo.to_path(&daemon.config.repos);
-    let hooks = daemon.config.hooks.clone();
-    daemon.store.create_repo(
-        &repo,
-        description,
-        public,
-        None,
-        Box::new(|| disk::create_bare(&path, &hooks).map_err(Into::into)),
-    )?;
-    tracing::info!(repo = %repo, public, path = %path.display(), "repository created");
-    if public {
-        daemon.reload_policy().map_err(Failure::internal)?;
-    }
+    creation::plain(daemon, &repo, description, public)?;
     Ok(Response::Done)
 }
 

@@ -1,7 +1,7 @@
 //! Policy questions and changes: explaining a decision, creating repositories from patterns,
 //! the roles their creators hand out, and exporting, applying and importing the policy.
 
-use super::{Daemon, Failure, Handled, create_from_pattern, state_of};
+use super::{Daemon, Failure, Handled, creation, state_of};
 use crate::policy::decide;
 use crate::policy::document::{Document, RuleRow};
 use crate::policy::{Need, RepoState};
@@ -43,27 +43,8 @@ pub(super) fn access(
 /// create in.
 pub(super) fn create(daemon: &Daemon, identity: Identity, repo: RepoName) -> Handled {
     let user = super::shell::owner(daemon, &identity)?.user;
-    create_as(daemon, &user, &repo)?;
+    creation::as_creator(daemon, &user, &repo)?;
     Ok(Response::Done)
-}
-
-/// Creates `repo` from a pattern with `user` as its creator, if the policy lets them.
-pub(super) fn create_as(daemon: &Daemon, user: &UserName, repo: &RepoName) -> Result<(), Failure> {
-    if daemon.store.repo_facts(repo)?.is_some() {
-        return Err(Failure::refused(format!(
-            "repository '{repo}' already exists, or {user} may not create it"
-        )));
-    }
-    let policy = daemon.policy();
-    let verdict = decide::create(&policy, user.as_str(), repo.as_str());
-    if !verdict.allowed {
-        tracing::info!(user = %user, repo = %repo, rule = %verdict.reason(), "repository creation denied");
-        return Err(Failure::refused(format!(
-            "repository '{repo}' already exists, or {user} may not create it"
-        )));
-    }
-    create_from_pattern(daemon, repo, user)?;
-    Ok(())
 }
 
 /// `perms` (SSH): the creator of a repository lists or changes its roles.
@@ -214,7 +195,7 @@ pub(super) fn import(
     daemon.store.import(&users, &parsed, &current, &document)?;
     daemon.reload_policy().map_err(Failure::internal)?;
     for repo in missing {
-        super::admin::repo_create(daemon, repo.clone(), "", false, None)?;
+        creation::plain(daemon, repo, "", false)?;
     }
     tracing::info!(users = users.len(), changes = lines.len(), "import applied");
     Ok(Response::Changes {

@@ -2,7 +2,7 @@
 //! (creating the repository from a pattern on the way, as gitolite does), who is behind it,
 //! what can they reach.
 
-use super::{Daemon, Failure, Handled, create_from_pattern, state_of};
+use super::{Daemon, Failure, Handled, creation, state_of};
 use crate::policy::decide::{self, Decision};
 use crate::policy::{Access, Need, Op, RepoState};
 use crate::types::identity::Identity;
@@ -92,7 +92,7 @@ pub(super) fn check(
     if facts.is_none() {
         let missing = RepoState::missing(repo.as_str());
         match decide::access(&policy, user.as_str(), &missing, access) {
-            Decision::Creatable(_) => facts = Some(create_from_pattern(daemon, &repo, user)?),
+            Decision::Creatable(_) => facts = Some(creation::from_pattern(daemon, &repo, user)?),
             _ => {
                 tracing::info!(user = %user, key = %key, ca, repo = %repo, %need, "no such repository; denied");
                 return Err(Failure::denied());
