@@ -6,6 +6,7 @@
 
 mod disk;
 mod handlers;
+mod ids;
 mod listener;
 mod peer;
 mod workers;
@@ -15,7 +16,7 @@ use crate::exit::{self, Classify, Code};
 use crate::policy::Policy;
 use crate::store::{self, Store};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -105,28 +106,7 @@ pub struct Daemon {
     store: Store,
     roles: Roles,
     started: Instant,
-    ids: RequestIds,
     policy: RwLock<Arc<Policy>>,
-}
-
-/// Hands out request and session ids: unique across restarts, short enough to quote.
-struct RequestIds {
-    next: AtomicU64,
-}
-
-impl RequestIds {
-    fn new() -> RequestIds {
-        let seed = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64);
-        RequestIds {
-            next: AtomicU64::new(seed),
-        }
-    }
-
-    fn next(&self) -> String {
-        format!("{:016x}", self.next.fetch_add(1, Ordering::Relaxed))
-    }
 }
 
 impl Daemon {
@@ -156,7 +136,6 @@ impl Daemon {
             config,
             store,
             started: Instant::now(),
-            ids: RequestIds::new(),
             policy: RwLock::new(Arc::new(policy)),
         };
         workers::reconcile::run(&daemon, i64::MAX);

@@ -114,7 +114,8 @@ pub(super) fn check(
             path.display()
         )));
     }
-    let session = daemon.ids.next();
+    let session = crate::daemon::ids::fresh()
+        .map_err(|e| Failure::internal(format!("{:#}", anyhow::Error::new(e))))?;
     tracing::info!(user = %user, key = %key, ca, repo = %repo, %need, rule = %rule, session = %session, "access granted");
     Ok(Response::Granted {
         user: owner.user,
