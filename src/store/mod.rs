@@ -10,6 +10,7 @@ mod cas;
 mod keys;
 mod migrations;
 mod policy;
+mod policy_version;
 pub(crate) mod repos;
 mod users;
 

@@ -16,6 +16,8 @@ pub struct StoredPolicy {
     pub grants: Vec<(String, String, Access)>,
     /// Repositories every registered user may read.
     pub public: Vec<String>,
+    /// The policy version all of this was read at.
+    pub version: i64,
 }
 
 /// What policy needs to know about one repository.
@@ -167,10 +169,12 @@ impl Store {
             let rows = statement.query_map([], |row| row.get::<_, String>(0))?;
             rows.collect::<Result<Vec<_>, _>>()?
         };
+        let version = super::policy_version::read(&transaction)?;
         Ok(StoredPolicy {
             document,
             grants,
             public,
+            version,
         })
     }
 
@@ -193,6 +197,7 @@ impl Store {
             });
         }
         write_document(&transaction, document)?;
+        super::policy_version::bump(&transaction)?;
         transaction.commit()?;
         Ok(())
     }
@@ -215,6 +220,7 @@ impl Store {
             })
             .collect();
         insert_rows(&transaction, &shifted, &[])?;
+        super::policy_version::bump(&transaction)?;
         transaction.commit()?;
         Ok(())
     }
@@ -262,6 +268,7 @@ impl Store {
             }
         }
         write_document(&transaction, document)?;
+        super::policy_version::bump(&transaction)?;
         transaction.commit()?;
         Ok(())
     }
@@ -357,6 +364,7 @@ impl Store {
                 }
             });
         }
+        super::policy_version::bump(&transaction)?;
         transaction.commit()?;
         Ok(())
     }

@@ -92,6 +92,9 @@ impl Store {
             what: format!("cannot create the folder of repository '{repo}'"),
             source,
         })?;
+        if public {
+            super::policy_version::bump(&transaction)?;
+        }
         transaction.commit()?;
         Ok(())
     }
@@ -107,6 +110,7 @@ impl Store {
             what: format!("cannot move the folder of repository '{repo}' aside"),
             source,
         })?;
+        super::policy_version::bump(&transaction)?;
         transaction.commit()?;
         Ok(())
     }
@@ -176,6 +180,7 @@ impl Store {
              ON CONFLICT (repo_id, user_id) DO UPDATE SET access = excluded.access",
             params![repo_id, user_id, access.as_str()],
         )?;
+        super::policy_version::bump(&transaction)?;
         transaction.commit()?;
         Ok(())
     }
@@ -195,6 +200,7 @@ impl Store {
                 what: format!("a grant for '{user}' on '{repo}'"),
             });
         }
+        super::policy_version::bump(&transaction)?;
         transaction.commit()?;
         Ok(())
     }

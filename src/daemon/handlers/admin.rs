@@ -29,7 +29,6 @@ pub(super) fn user_list(daemon: &Daemon) -> Handled {
 pub(super) fn user_remove(daemon: &Daemon, user: UserName) -> Handled {
     daemon.store.remove_user(&user)?;
     tracing::info!(user = %user, "user removed with their keys and grants");
-    daemon.reload_policy().map_err(Failure::internal)?;
     Ok(Response::Done)
 }
 
@@ -127,21 +126,18 @@ pub(super) fn repo_remove(daemon: &Daemon, repo: RepoName) -> Handled {
         }
         None => tracing::info!(repo = %repo, "repository removed; it had no folder"),
     }
-    daemon.reload_policy().map_err(Failure::internal)?;
     Ok(Response::Done)
 }
 
 pub(super) fn grant(daemon: &Daemon, repo: RepoName, user: UserName, access: Access) -> Handled {
     daemon.store.grant(&repo, &user, access)?;
     tracing::info!(user = %user, repo = %repo, %access, "access granted");
-    daemon.reload_policy().map_err(Failure::internal)?;
     Ok(Response::Done)
 }
 
 pub(super) fn revoke(daemon: &Daemon, repo: RepoName, user: UserName) -> Handled {
     daemon.store.revoke(&repo, &user)?;
     tracing::info!(user = %user, repo = %repo, "grant revoked");
-    daemon.reload_policy().map_err(Failure::internal)?;
     Ok(Response::Done)
 }
 

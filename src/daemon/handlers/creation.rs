@@ -27,9 +27,6 @@ pub(super) fn plain(
         Box::new(|| disk::create_bare(&path, &hooks).map_err(Into::into)),
     )?;
     tracing::info!(repo = %repo, public, path = %path.display(), "repository created");
-    if public {
-        daemon.reload_policy().map_err(Failure::internal)?;
-    }
     Ok(())
 }
 
@@ -44,7 +41,7 @@ pub(super) fn as_creator(daemon: &Daemon, user: &UserName, repo: &RepoName) -> R
     if daemon.store.repo_facts(repo)?.is_some() {
         return Err(refused());
     }
-    let policy = daemon.policy();
+    let policy = daemon.policy().map_err(Failure::internal)?;
     let verdict = decide::create(&policy, user.as_str(), repo.as_str());
     if !verdict.allowed {
         tracing::info!(user = %user, repo = %repo, rule = %verdict.reason(), "repository creation denied");

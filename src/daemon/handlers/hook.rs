@@ -106,7 +106,7 @@ pub(super) fn check_refs(
             .collect(),
         Ok(facts) => {
             let state = state_of(&repo, &facts);
-            let policy = daemon.policy();
+            let policy = daemon.policy().map_err(Failure::internal)?;
             let pusher = match &pushing {
                 Pushing::Remote { user, .. } => decide::Pusher::User(user.as_str()),
                 Pushing::Local { .. } => decide::Pusher::Local,

@@ -26,7 +26,7 @@ pub(super) fn access(
     }
     let need = Need::parse(need).map_err(|e| Failure::refused(e.to_string()))?;
     let facts = daemon.store.repo_facts(&repo)?;
-    let policy = daemon.policy();
+    let policy = daemon.policy().map_err(Failure::internal)?;
     let state = facts.as_ref().map_or_else(
         || RepoState::missing(repo.as_str()),
         |facts| state_of(&repo, facts),
@@ -69,7 +69,7 @@ pub(super) fn roles(daemon: &Daemon, repo: RepoName, change: RoleChange) -> Hand
     match &change {
         RoleChange::List => {}
         RoleChange::Add { role, member } | RoleChange::Remove { role, member } => {
-            let policy = daemon.policy();
+            let policy = daemon.policy().map_err(Failure::internal)?;
             if !policy.roles().contains(role) {
                 return Err(Failure::refused(format!(
                     "'{role}' is not a role; use {}",
@@ -113,7 +113,6 @@ pub(super) fn apply(daemon: &Daemon, document: Document, dry_run: bool) -> Handl
         });
     }
     daemon.store.replace_policy(&current, &document)?;
-    daemon.reload_policy().map_err(Failure::internal)?;
     tracing::info!(changes = lines.len(), "policy applied");
     Ok(Response::Changes {
         lines,
@@ -129,7 +128,6 @@ pub(super) fn prepend(daemon: &Daemon, rules: Vec<RuleRow>) -> Handled {
         .to_parts()
         .map_err(|e| Failure::refused(format!("the rules are not valid: {e}")))?;
     daemon.store.prepend_rules(&rules)?;
-    daemon.reload_policy().map_err(Failure::internal)?;
     Ok(Response::Changes {
         lines: rules
             .iter()
@@ -193,7 +191,6 @@ pub(super) fn import(
         });
     }
     daemon.store.import(&users, &parsed, &current, &document)?;
-    daemon.reload_policy().map_err(Failure::internal)?;
     for repo in missing {
         creation::plain(daemon, repo, "", false)?;
     }

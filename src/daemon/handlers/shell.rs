@@ -87,7 +87,7 @@ pub(super) fn check(
     } else {
         Op::Read
     });
-    let policy = daemon.policy();
+    let policy = daemon.policy().map_err(Failure::internal)?;
     let mut facts = daemon.store.repo_facts(&repo)?;
     if facts.is_none() {
         let missing = RepoState::missing(repo.as_str());
@@ -135,7 +135,7 @@ pub(super) fn whoami(daemon: &Daemon, identity: Identity) -> Handled {
 /// repositories they can read, as gitolite's `info` lists them.
 pub(super) fn info(daemon: &Daemon, identity: Identity) -> Handled {
     let user = owner(daemon, &identity)?.user;
-    let policy = daemon.policy();
+    let policy = daemon.policy().map_err(Failure::internal)?;
     let name = user.as_str();
     let mut repos: Vec<ReachableRepo> = policy
         .creatable_patterns(name)
