@@ -12,18 +12,21 @@
 //! Then three kinds of decision, interleaved in an order shuffled with a fixed seed:
 //!
 //! - (a) the SSH-time check (`check` in `src/daemon/handlers/shell.rs`): `repo_facts` from the
-//!   store, then `access` for R or W on any ref (or `^C` for a repository that does not exist);
-//! - (b) the pre-receive decision on one ref update (`decide` in `src/daemon/handlers/hook.rs`):
-//!   `need_of`, `access` on the ref, then the path rules for each changed path;
-//! - (c) `access` alone, in memory: (a) without the store.
+//!   store, then `policy::decide::access` for read or write on any ref (or `^C` for a
+//!   repository that does not exist);
+//! - (b) the pre-receive decision on one ref update (`policy::decide::ref_update`, as
+//!   `check_refs` in `src/daemon/handlers/hook.rs` calls it): `need_of`, `access` on the ref,
+//!   then the path rules for each changed path;
+//! - (c) `policy::decide::access` alone, in memory: (a) without the store.
 
 use anyhow::Context;
 use clap::Parser;
+use forge::policy::decide::{self, Decision, Pusher};
 use forge::policy::document::{Document, OptionRow, RuleRow};
 use forge::policy::engine::Parts;
-use forge::policy::{Access, Need, ObjectId, Op, Policy, RefName, RefUpdate, RepoState};
-use forge::policy::{Refex, RepoSpec, UpdateKind};
-use forge::store::{RepoFacts, Store, StoredPolicy};
+use forge::policy::{Access, ObjectId, Policy, RefName, RefUpdate, RepoState};
+use forge::policy::{Refex, RepoSpec, UpdateKind, shortcuts};
+use forge::store::{RepoFacts, Store};
 use forge::types::repo_name::RepoName;
 use forge::types::user_name::UserName;
 use std::collections::{BTreeMap, BTreeSet};
@@ -494,14 +497,14 @@ struct BuildTimes {
     build: Duration,
 }
 
-/// Returns the policy in `store`, built as `build` in `src/daemon/policy_state.rs` builds it:
-/// the document, then the rules that grants and public repositories stand for, after it.
+/// Returns the policy in `store`, built as forged builds it (`policy::shortcuts`): the
+/// document, then the rules that grants and public repositories stand for, after it; each
+/// step timed.
 fn load_policy(store: &Store) -> anyhow::Result<(Policy, usize, BuildTimes)> {
     let start = Instant::now();
     let stored = store.load_policy()?;
     let load = start.elapsed();
-    let mut document = stored.document.clone();
-    document.rules.extend(shortcut_rules(&stored));
+    let document = shortcuts::with_shortcuts(&stored.document, &stored.grants, &stored.public);
     let rules = document.rules.len();
     let start = Instant::now();
     let parts: Parts = document.to_parts()?;
@@ -517,102 +520,29 @@ fn load_policy(store: &Store) -> anyhow::Result<(Policy, usize, BuildTimes)> {
     Ok((policy, rules, times))
 }
 
-/// Returns the rules `forgectl grant` and `--public` stand for, as `shortcut_rules` in
-/// `src/daemon/policy_state.rs` does (it is private to forged).
-fn shortcut_rules(stored: &StoredPolicy) -> Vec<RuleRow> {
-    let grants = stored.grants.iter().map(|(repo, user, access)| {
-        let perm = if *access >= Access::Write { "RW+" } else { "R" };
-        (repo.clone(), user.clone(), perm)
-    });
-    let public = stored
-        .public
-        .iter()
-        .map(|repo| (repo.clone(), "@all".to_owned(), "R"));
-    grants
-        .chain(public)
-        .enumerate()
-        .map(|(index, (repo, who, perm))| RuleRow {
-            seq: (1 << 40) + index as i64,
-            repo,
-            who,
-            perm: perm.to_owned(),
-            refex: "refs/.*".to_owned(),
-            source: "bench shortcut".to_owned(),
-        })
-        .collect()
-}
-
 /// Returns the state a decision needs about an existing repository, as forged makes it.
 fn state_of<'a>(repo: &'a RepoName, facts: &'a RepoFacts) -> RepoState<'a> {
-    RepoState {
-        name: repo.as_str(),
-        exists: true,
-        creator: facts.creator.as_deref(),
-        roles: &facts.roles,
-    }
+    RepoState::existing(repo.as_str(), facts.creator.as_deref(), &facts.roles)
 }
 
 /// Decides an SSH-time check as `check` in `src/daemon/handlers/shell.rs` does, up to the
-/// verdict: a repository that does not exist needs `^C` (the bench stops before creating it).
+/// decision: the repository's facts from the store, then [`decide::access`] (for a repository
+/// that does not exist, whether it may be created; the bench stops before creating it).
 fn ssh_check(
     store: &Store,
     policy: &Policy,
     repo: &RepoName,
     user: &str,
-    need: Need,
+    access: Access,
 ) -> anyhow::Result<bool> {
-    let Some(facts) = store.repo_facts(repo)? else {
-        let missing = RepoState {
-            name: repo.as_str(),
-            exists: false,
-            creator: None,
-            roles: &[],
-        };
-        let create = Need::of(Op::CreateRepo);
-        return Ok(policy
-            .access(&missing, user, create, None, Some(user))
-            .allowed);
+    let decision = match store.repo_facts(repo)? {
+        Some(facts) => decide::access(policy, user, &state_of(repo, &facts), access),
+        None => decide::access(policy, user, &RepoState::missing(repo.as_str()), access),
     };
-    let state = state_of(repo, &facts);
-    Ok(policy.access(&state, user, need, None, Some(user)).allowed)
-}
-
-/// Decides one ref update of a push over SSH as `decide` in `src/daemon/handlers/hook.rs`
-/// does: the ref rule, then each changed path against the path rules that apply. Returns
-/// whether it is allowed and the reason forged would send back.
-fn decide_ref(
-    policy: &Policy,
-    state: &RepoState<'_>,
-    user: &str,
-    update: &RefUpdate,
-) -> (bool, String) {
-    let need = policy.need_of(state, update, update.has_merges);
-    let reference = Some(update.ref_name.as_str());
-    let decision = policy.access(state, user, need, reference, Some(user));
-    if !decision.allowed {
-        return (false, decision.reason());
-    }
-    let vrefs = policy.vrefs(state, user);
-    if let Some(other) = vrefs.iter().find(|v| !v.starts_with("VREF/NAME/")) {
-        return (
-            false,
-            format!("path rule '{other}' is of a kind forge does not check"),
-        );
-    }
-    if vrefs.is_empty() {
-        return (true, decision.reason());
-    }
-    let Some(paths) = &update.paths else {
-        return (false, "too many changed files".to_owned());
-    };
-    for path in paths {
-        let name = format!("VREF/NAME/{path}");
-        let by_path = policy.access(state, user, need, Some(&name), Some(user));
-        if !by_path.allowed {
-            return (false, format!("{path}: {}", by_path.reason()));
-        }
-    }
-    (true, decision.reason())
+    Ok(matches!(
+        decision,
+        Decision::Granted(_) | Decision::Creatable(_)
+    ))
 }
 
 /// Returns a ref update a push might propose: mostly fast-forwards of branches and new tags,
@@ -699,7 +629,11 @@ impl Bench<'_> {
         // anyone.
         let strangers = if kind == Kind::RefUpdate { 15 } else { 40 };
         let user = user_name(self.world.asker(repo, strangers, rng));
-        let need = Need::of(if rng.chance(50) { Op::Read } else { Op::Write });
+        let access = if rng.chance(50) {
+            Access::Read
+        } else {
+            Access::Write
+        };
         match kind {
             Kind::SshCheck => {
                 let name = if rng.chance(5) {
@@ -708,7 +642,7 @@ impl Bench<'_> {
                     repo.name.clone()
                 };
                 let start = Instant::now();
-                let allowed = black_box(ssh_check(self.store, self.policy, &name, &user, need)?);
+                let allowed = black_box(ssh_check(self.store, self.policy, &name, &user, access)?);
                 Ok((start.elapsed(), allowed))
             }
             Kind::RefUpdate => {
@@ -716,18 +650,18 @@ impl Bench<'_> {
                 let facts = self.facts(&repo.name)?;
                 let state = state_of(&repo.name, &facts);
                 let start = Instant::now();
-                let (allowed, reason) = decide_ref(self.policy, &state, &user, &update);
+                let decision =
+                    decide::ref_update(self.policy, &state, Pusher::User(&user), &update);
                 let elapsed = start.elapsed();
-                black_box(reason);
-                Ok((elapsed, allowed))
+                Ok((elapsed, black_box(decision).allowed))
             }
             Kind::InMemory => {
                 let facts = self.facts(&repo.name)?;
                 let state = state_of(&repo.name, &facts);
                 let start = Instant::now();
-                let verdict = self.policy.access(&state, &user, need, None, Some(&user));
+                let decision = decide::access(self.policy, &user, &state, access);
                 let elapsed = start.elapsed();
-                Ok((elapsed, black_box(verdict).allowed))
+                Ok((elapsed, black_box(decision).is_granted()))
             }
         }
     }

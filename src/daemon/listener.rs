@@ -252,7 +252,15 @@ fn serve_connection(stream: UnixStream, daemon: &Daemon) {
                 return;
             }
         };
-        let id = daemon.ids.next();
+        let id = match crate::types::random_id::fresh() {
+            Ok(id) => id,
+            Err(e) => {
+                tracing::error!(error = %format!("{:#}", anyhow::Error::new(e)), "cannot name a request; refused");
+                let message = "forged cannot draw random ids; see its log";
+                let _ = answer_error(&stream, ErrorKind::Internal, message, "");
+                continue;
+            }
+        };
         let response = match wire::parse_message::<Request>(&line) {
             Ok(request) => handlers::handle(daemon, &caller, request, &id),
             Err(e) => {

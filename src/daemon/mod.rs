@@ -8,7 +8,6 @@ mod disk;
 mod handlers;
 mod listener;
 mod peer;
-mod policy_state;
 mod workers;
 
 use crate::config::Config;
@@ -16,8 +15,8 @@ use crate::exit::{self, Classify, Code};
 use crate::policy::Policy;
 use crate::store::{self, Store};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 pub use peer::{Caller, Roles};
@@ -106,28 +105,13 @@ pub struct Daemon {
     store: Store,
     roles: Roles,
     started: Instant,
-    ids: RequestIds,
-    policy: RwLock<Arc<Policy>>,
+    policy: RwLock<Held>,
 }
 
-/// Hands out request and session ids: unique across restarts, short enough to quote.
-struct RequestIds {
-    next: AtomicU64,
-}
-
-impl RequestIds {
-    fn new() -> RequestIds {
-        let seed = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64);
-        RequestIds {
-            next: AtomicU64::new(seed),
-        }
-    }
-
-    fn next(&self) -> String {
-        format!("{:016x}", self.next.fetch_add(1, Ordering::Relaxed))
-    }
+/// The policy forged decides with, and the store's policy version it was built at.
+struct Held {
+    version: i64,
+    policy: Arc<Policy>,
 }
 
 impl Daemon {
@@ -151,14 +135,16 @@ impl Daemon {
             path: config.database.clone(),
             source,
         })?;
-        let policy = policy_state::build(&stored).map_err(Error::Policy)?;
+        let held = Held {
+            version: stored.version,
+            policy: Arc::new(build_policy(&stored).map_err(Error::Policy)?),
+        };
         let daemon = Daemon {
             roles: Roles::resolve(&config),
             config,
             store,
             started: Instant::now(),
-            ids: RequestIds::new(),
-            policy: RwLock::new(Arc::new(policy)),
+            policy: RwLock::new(held),
         };
         workers::reconcile::run(&daemon, i64::MAX);
         Ok(daemon)
@@ -200,33 +186,50 @@ impl Daemon {
         Ok(())
     }
 
-    /// Returns the policy in force.
-    fn policy(&self) -> Arc<Policy> {
-        let guard = self
-            .policy
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        Arc::clone(&guard)
-    }
-
-    /// Rebuilds the policy from the store, after a change to rules, grants or repositories.
-    fn reload_policy(&self) -> Result<(), String> {
-        let stored = self
-            .store
-            .load_policy()
-            .map_err(|e| format!("{:#}", anyhow::Error::new(e)))?;
-        let policy = policy_state::build(&stored).map_err(|e| e.to_string())?;
-        *self
-            .policy
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(policy);
-        Ok(())
+    /// Returns the policy in force, rebuilt first if the store's policy version is newer than
+    /// the one it was built at (a change by this forged, another one, or any other writer).
+    ///
+    /// Costs one read of one row by its primary key per call; the rebuild happens once per
+    /// change. A store that cannot be read, or a stored policy that does not build, is an
+    /// error: forged does not decide with a policy it knows to be stale.
+    fn policy(&self) -> Result<Arc<Policy>, String> {
+        let stored_version = self.store.policy_version().map_err(store_message)?;
+        {
+            let held = self.policy.read().unwrap_or_else(PoisonError::into_inner);
+            if held.version >= stored_version {
+                return Ok(Arc::clone(&held.policy));
+            }
+        }
+        let stored = self.store.load_policy().map_err(store_message)?;
+        let policy =
+            Arc::new(build_policy(&stored).map_err(|e| format!("{:#}", anyhow::Error::new(e)))?);
+        let mut held = self.policy.write().unwrap_or_else(PoisonError::into_inner);
+        // Another request may have rebuilt meanwhile, from a version newer still.
+        if stored.version > held.version {
+            tracing::info!(from = held.version, to = stored.version, "policy rebuilt");
+            *held = Held {
+                version: stored.version,
+                policy: Arc::clone(&policy),
+            };
+        }
+        Ok(Arc::clone(&held.policy))
     }
 
     /// Returns the configuration forged runs with.
     pub fn config(&self) -> &Config {
         &self.config
     }
+}
+
+/// Returns the policy `stored` describes: its document, then the rules grants and public
+/// flags stand for.
+fn build_policy(stored: &store::StoredPolicy) -> Result<Policy, crate::policy::document::Error> {
+    crate::policy::shortcuts::build(&stored.document, &stored.grants, &stored.public)
+}
+
+/// Returns a store error as one line with its causes, for the log and an internal error.
+fn store_message(error: store::Error) -> String {
+    format!("{:#}", anyhow::Error::new(error))
 }
 
 fn store_now() -> i64 {
@@ -247,5 +250,74 @@ impl Classify for Error {
             | Error::PassedOtherSocket { .. } => Code::Refused,
             Error::Policy(_) | Error::Signals(_) | Error::Thread(_) => Code::Internal,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::Access;
+    use crate::types::repo_name::RepoName;
+    use crate::types::user_name::UserName;
+    use crate::wire::{Request, Response};
+
+    /// Returns a forged on a database in `dir`, and the database's path.
+    fn daemon(dir: &std::path::Path) -> (Daemon, PathBuf) {
+        let database = dir.join("forge.db");
+        let config = Config {
+            database: database.clone(),
+            repos: dir.join("repos"),
+            socket: dir.join("forged.sock"),
+            ..Config::default()
+        };
+        (Daemon::open(config).unwrap(), database)
+    }
+
+    /// Asks `daemon`, as root, whether `user` may read `repo`.
+    fn may_read(daemon: &Daemon, user: &str, repo: &str) -> bool {
+        let root = Caller {
+            uid: 0,
+            gid: 0,
+            pid: 1,
+        };
+        let request = Request::Access {
+            user: UserName::parse(user).unwrap(),
+            repo: RepoName::parse(repo).unwrap(),
+            need: "R".to_owned(),
+            reference: None,
+        };
+        match handlers::handle(daemon, &root, request, "test") {
+            Response::Explained { allowed, .. } => allowed,
+            other => panic!("unexpected answer {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_change_by_another_writer_decides_the_next_request() {
+        let dir = tempfile::tempdir().unwrap();
+        let (daemon, database) = daemon(dir.path());
+        let alice = UserName::parse("alice").unwrap();
+        let widgets = RepoName::parse("acme/widgets").unwrap();
+        let other = Store::open(&database).unwrap();
+        other.add_user(&alice).unwrap();
+        other
+            .create_repo(&widgets, "", false, None, Box::new(|| Ok(())))
+            .unwrap();
+        assert!(!may_read(&daemon, "alice", "acme/widgets"));
+
+        other.grant(&widgets, &alice, Access::Read).unwrap();
+        assert!(may_read(&daemon, "alice", "acme/widgets"));
+
+        other.revoke(&widgets, &alice).unwrap();
+        assert!(!may_read(&daemon, "alice", "acme/widgets"));
+    }
+
+    #[test]
+    fn an_unchanged_policy_is_not_rebuilt() {
+        let dir = tempfile::tempdir().unwrap();
+        let (daemon, _) = daemon(dir.path());
+        let first = daemon.policy().unwrap();
+        let second = daemon.policy().unwrap();
+        assert!(Arc::ptr_eq(&first, &second));
     }
 }

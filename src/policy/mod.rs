@@ -6,15 +6,19 @@
 //!   gitolite's `access()` does, `need_of` says what a ref update needs.
 //! - [`document`]: a policy as data: on the wire, in the store, and as the TOML file admins
 //!   export and apply.
+//! - [`decide`]: the one decision every caller uses: access, creation, ref updates, and why.
 //! - [`refs`]: ref updates as a push proposes them.
+//! - [`shortcuts`]: the rules grants and public flags stand for, and the policy built with them.
 //!
 //! [`Access`] is the level a `forgectl grant` gives: `read` stands for the rule `R`, `write` and
 //! `admin` for `RW+`.
 
+pub mod decide;
 pub mod document;
 pub mod engine;
 pub mod refs;
 pub mod rules;
+pub mod shortcuts;
 pub mod update_facts;
 
 use serde::{Deserialize, Serialize};

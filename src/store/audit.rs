@@ -4,10 +4,10 @@
 use super::{Error, Store, now};
 use crate::policy::{ObjectId, RefName, RefUpdate, UpdateKind};
 use crate::types::keys::KeyId;
+use crate::types::random_id;
 use crate::types::repo_name::RepoName;
 use crate::types::timestamp::Timestamp;
 use rusqlite::{OptionalExtension, params};
-use std::hash::{BuildHasher, Hasher};
 
 /// Who pushed, where, under which session.
 #[derive(Debug, Clone, Copy)]
@@ -93,17 +93,17 @@ pub struct AuditRecord {
     pub session: String,
 }
 
-/// Returns `session`, or for a local push (none given) a fresh one: `local-` and 16 hex digits.
-///
-/// The randomness is std's per-process hash seed, drawn from the OS, stirred by a counter for
-/// each new hasher; made here rather than in SQL, so no engine's random function is needed.
-fn session_or_fresh(session: Option<&str>) -> String {
+/// Returns `session`, or for a local push (none given) a fresh one: `local-` and 128 random
+/// bits, so sessions made by forgeds on different hosts never collide.
+fn session_or_fresh(session: Option<&str>) -> Result<String, Error> {
     match session {
-        Some(session) => session.to_owned(),
+        Some(session) => Ok(session.to_owned()),
         None => {
-            let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-            hasher.write_i64(now());
-            format!("local-{:016x}", hasher.finish())
+            let id = random_id::fresh().map_err(|e| Error::Outside {
+                what: "cannot make a session id".into(),
+                source: Box::new(e),
+            })?;
+            Ok(format!("local-{id}"))
         }
     }
 }
@@ -113,7 +113,7 @@ impl Store {
     pub fn add_pending(&self, pusher: Pusher<'_>, updates: &[&RefUpdate]) -> Result<String, Error> {
         let mut connection = self.lock();
         let transaction = connection.transaction()?;
-        let session = session_or_fresh(pusher.session);
+        let session = session_or_fresh(pusher.session)?;
         {
             let mut insert = transaction.prepare(
                 "INSERT INTO ref_updates \
@@ -196,7 +196,7 @@ impl Store {
                      new, kind, state, created_at, confirmed_at) \
                  VALUES (?1, ?2, ?3, ?10, ?4, ?5, ?6, ?7, ?8, 'confirmed', ?9, ?9)",
                 params![
-                    session_or_fresh(pusher.session),
+                    session_or_fresh(pusher.session)?,
                     pusher.user,
                     pusher.key.map(KeyId::get),
                     pusher.repo.as_str(),

@@ -134,6 +134,15 @@ const MIGRATIONS: &[&str] = &[
     "
     ALTER TABLE ref_updates ADD COLUMN ca TEXT;
     ",
+    // 6: the policy version, one row: every change to what the policy is built from raises
+    // it in its own transaction, so every forged on the database sees that its policy is old.
+    "
+    CREATE TABLE policy_version (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        version INTEGER NOT NULL
+    );
+    INSERT INTO policy_version (id, version) VALUES (1, 1);
+    ",
 ];
 
 /// Returns the schema version this build creates.

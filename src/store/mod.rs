@@ -18,6 +18,7 @@ mod fingerprints;
 mod keys;
 mod migrations;
 mod policy;
+mod policy_version;
 pub(crate) mod repos;
 mod users;
 

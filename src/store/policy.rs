@@ -17,6 +17,8 @@ pub struct StoredPolicy {
     pub grants: Vec<(String, String, Access)>,
     /// Repositories every registered user may read.
     pub public: Vec<String>,
+    /// The policy version all of this was read at.
+    pub version: i64,
 }
 
 /// What policy needs to know about one repository.
@@ -168,10 +170,12 @@ impl Store {
             let rows = statement.query_map([], |row| row.get::<_, String>(0))?;
             rows.collect::<Result<Vec<_>, _>>()?
         };
+        let version = super::policy_version::read(&transaction)?;
         Ok(StoredPolicy {
             document,
             grants,
             public,
+            version,
         })
     }
 
@@ -194,6 +198,7 @@ impl Store {
             });
         }
         write_document(&transaction, document)?;
+        super::policy_version::bump(&transaction)?;
         transaction.commit()?;
         Ok(())
     }
@@ -216,6 +221,7 @@ impl Store {
             })
             .collect();
         insert_rows(&transaction, &shifted, &[])?;
+        super::policy_version::bump(&transaction)?;
         transaction.commit()?;
         Ok(())
     }
@@ -264,6 +270,7 @@ impl Store {
             }
         }
         write_document(&transaction, document)?;
+        super::policy_version::bump(&transaction)?;
         transaction.commit()?;
         Ok(())
     }
@@ -360,6 +367,7 @@ impl Store {
                 }
             });
         }
+        super::policy_version::bump(&transaction)?;
         transaction.commit()?;
         Ok(())
     }

@@ -103,6 +103,9 @@ impl Store {
             what: format!("cannot create the folder of repository '{repo}'"),
             source,
         })?;
+        if public {
+            super::policy_version::bump(&transaction)?;
+        }
         transaction.commit()?;
         Ok(())
     }
@@ -118,6 +121,7 @@ impl Store {
             what: format!("cannot move the folder of repository '{repo}' aside"),
             source,
         })?;
+        super::policy_version::bump(&transaction)?;
         transaction.commit()?;
         Ok(())
     }
@@ -184,6 +188,7 @@ impl Store {
              ON CONFLICT (repo_id, user_id) DO UPDATE SET access = excluded.access",
             params![repo_id, user_id, access.as_str()],
         )?;
+        super::policy_version::bump(&transaction)?;
         transaction.commit()?;
         Ok(())
     }
@@ -203,6 +208,7 @@ impl Store {
                 what: format!("a grant for '{user}' on '{repo}'"),
             });
         }
+        super::policy_version::bump(&transaction)?;
         transaction.commit()?;
         Ok(())
     }

@@ -66,13 +66,17 @@ impl Store {
 
     /// Removes a user with their keys and grants; their audit history stays.
     pub fn remove_user(&self, user: &UserName) -> Result<(), Error> {
-        let connection = self.lock();
-        let removed = connection.execute("DELETE FROM users WHERE name = ?1", [user.as_str()])?;
+        let mut connection = self.lock();
+        let transaction = connection.transaction()?;
+        let removed = transaction.execute("DELETE FROM users WHERE name = ?1", [user.as_str()])?;
         if removed == 0 {
             return Err(Error::NotFound {
                 what: format!("user '{user}'"),
             });
         }
+        // Their grants went with them, and grants are rules.
+        super::policy_version::bump(&transaction)?;
+        transaction.commit()?;
         Ok(())
     }
 

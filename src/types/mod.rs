@@ -9,6 +9,7 @@
 pub mod certs;
 pub mod identity;
 pub mod keys;
+pub mod random_id;
 pub mod repo_name;
 pub mod shown;
 pub mod sshd_line;

@@ -1,7 +1,7 @@
 //! What admins ask through `forgectl`: users, keys, repositories, grants, decisions, the audit
 //! log, status and `authorized_keys`.
 
-use super::{Daemon, Failure, Handled, listing};
+use super::{Daemon, Failure, Handled, creation, listing};
 use crate::daemon::disk;
 use crate::policy::Access;
 use crate::types::keys::{self, Fingerprint, PublicKey, Title};
@@ -34,7 +34,6 @@ pub(super) fn user_list(daemon: &Daemon) -> Handled {
 pub(super) fn user_remove(daemon: &Daemon, user: UserName) -> Handled {
     daemon.store.remove_user(&user)?;
     tracing::info!(user = %user, "user removed with their keys and grants");
-    daemon.reload_policy().map_err(Failure::internal)?;
     Ok(Response::Done)
 }
 
@@ -106,7 +105,7 @@ pub(super) fn repo_create(
         if !daemon.store.has_user(&creator)? {
             return Err(Failure::refused(format!("user '{creator}' does not exist")));
         }
-        super::policy::create_as(daemon, &creator, &repo)?;
+        creation::as_creator(daemon, &creator, &repo)?;
         return Ok(Response::Done);
     }
     if description.len() > 1024 || description.chars().any(char::is_control) {
@@ -114,19 +113,7 @@ pub(super) fn repo_create(
             "a description is one line of at most 1024 bytes",
         ));
     }
-    let path = repo.to_path(&daemon.config.repos);
-    let hooks = daemon.config.hooks.clone();
-    daemon.store.create_repo(
-        &repo,
-        description,
-        public,
-        None,
-        Box::new(|| disk::create_bare(&path, &hooks).map_err(Into::into)),
-    )?;
-    tracing::info!(repo = %repo, public, path = %path.display(), "repository created");
-    if public {
-        daemon.reload_policy().map_err(Failure::internal)?;
-    }
+    creation::plain(daemon, &repo, description, public)?;
     Ok(Response::Done)
 }
 
@@ -158,21 +145,18 @@ pub(super) fn repo_remove(daemon: &Daemon, repo: RepoName) -> Handled {
         }
         None => tracing::info!(repo = %repo, "repository removed; it had no folder"),
     }
-    daemon.reload_policy().map_err(Failure::internal)?;
     Ok(Response::Done)
 }
 
 pub(super) fn grant(daemon: &Daemon, repo: RepoName, user: UserName, access: Access) -> Handled {
     daemon.store.grant(&repo, &user, access)?;
     tracing::info!(user = %user, repo = %repo, %access, "access granted");
-    daemon.reload_policy().map_err(Failure::internal)?;
     Ok(Response::Done)
 }
 
 pub(super) fn revoke(daemon: &Daemon, repo: RepoName, user: UserName) -> Handled {
     daemon.store.revoke(&repo, &user)?;
     tracing::info!(user = %user, repo = %repo, "grant revoked");
-    daemon.reload_policy().map_err(Failure::internal)?;
     Ok(Response::Done)
 }
 

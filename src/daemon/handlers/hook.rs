@@ -2,8 +2,9 @@
 //! (post-receive).
 
 use super::{Caller, Daemon, Failure, Handled, state_of};
+use crate::policy::decide::{self, RefDecision, Refusal};
 use crate::policy::update_facts;
-use crate::policy::{ObjectId, Policy, RefUpdate, RepoState, UpdateKind};
+use crate::policy::{ObjectId, RefUpdate, UpdateKind};
 use crate::store::{self, Pusher, RepoFacts};
 use crate::types::identity::Identity;
 use crate::types::keys::KeyId;
@@ -93,21 +94,26 @@ pub(super) fn check_refs(
         )));
     }
     let pushing = pushing(caller, user, identity)?;
+    let verdict = |update: &RefUpdate, decision: RefDecision| RefVerdict {
+        ref_name: update.ref_name.clone(),
+        allowed: decision.allowed,
+        reason: decision.reason,
+    };
     let verdicts: Vec<RefVerdict> = match facts_or_refusal(daemon, &pushing, &repo)? {
-        Err(reason) => updates
+        Err(refusal) => updates
             .iter()
-            .map(|update| RefVerdict {
-                ref_name: update.ref_name.clone(),
-                allowed: false,
-                reason: reason.clone(),
-            })
+            .map(|update| verdict(update, RefDecision::from(&refusal)))
             .collect(),
         Ok(facts) => {
             let state = state_of(&repo, &facts);
-            let policy = daemon.policy();
+            let policy = daemon.policy().map_err(Failure::internal)?;
+            let pusher = match &pushing {
+                Pushing::Remote { user, .. } => decide::Pusher::User(user.as_str()),
+                Pushing::Local { .. } => decide::Pusher::Local,
+            };
             updates
                 .iter()
-                .map(|update| decide(&policy, &state, &pushing, update))
+                .map(|update| verdict(update, decide::ref_update(&policy, &state, pusher, update)))
                 .collect()
         }
     };
@@ -141,29 +147,22 @@ fn facts_or_refusal(
     daemon: &Daemon,
     pushing: &Pushing,
     repo: &RepoName,
-) -> Result<Result<RepoFacts, String>, Failure> {
+) -> Result<Result<RepoFacts, Refusal>, Failure> {
     match pushing {
         Pushing::Local { .. } if daemon.config.allow_local_push => {
             Ok(Ok(daemon.store.repo_facts(repo)?.unwrap_or_default()))
         }
-        Pushing::Local { .. } => Ok(Err(
-            "pushes that bypass forge-shell are disabled; push over ssh, or set allow_local_push"
-                .into(),
-        )),
+        Pushing::Local { .. } => Ok(Err(Refusal::LocalPushDisabled)),
         Pushing::Remote { user, identity } => {
             let owner = match super::shell::owner(daemon, identity) {
                 Ok(owner) => owner,
                 Err(failure) if failure.kind == crate::wire::ErrorKind::Denied => {
-                    return Ok(Err(
-                        "this key or certificate is no longer registered to you".into(),
-                    ));
+                    return Ok(Err(Refusal::NoLongerRegistered));
                 }
                 Err(failure) => return Err(failure),
             };
             if owner.user != *user {
-                return Ok(Err(
-                    "this key or certificate is no longer registered to you".into(),
-                ));
+                return Ok(Err(Refusal::NoLongerRegistered));
             }
             if let Some(ca) = &owner.ca {
                 tracing::info!(user = %user, key = %identity, ca, repo = %repo, "push with a certificate");
@@ -171,63 +170,11 @@ fn facts_or_refusal(
             Ok(daemon
                 .store
                 .repo_facts(repo)?
-                .ok_or_else(|| format!("no repository '{repo}' writable with this key")))
+                .ok_or_else(|| Refusal::NoRepository {
+                    repo: repo.to_string(),
+                }))
         }
     }
-}
-
-/// Decides one update: the ref rule first, then every changed path against the path rules
-/// (`VREF/NAME/...`) that apply to the pusher, as gitolite's update hook does.
-fn decide(
-    policy: &Policy,
-    state: &RepoState<'_>,
-    pushing: &Pushing,
-    update: &RefUpdate,
-) -> RefVerdict {
-    let verdict = |allowed, reason| RefVerdict {
-        ref_name: update.ref_name.clone(),
-        allowed,
-        reason,
-    };
-    let Pushing::Remote { user, .. } = pushing else {
-        return verdict(true, "local push (allow_local_push)".into());
-    };
-    let user = user.as_str();
-    let need = policy.need_of(state, update, update.has_merges);
-    let decision = policy.access(
-        state,
-        user,
-        need,
-        Some(update.ref_name.as_str()),
-        Some(user),
-    );
-    if !decision.allowed {
-        return verdict(false, decision.reason());
-    }
-    let vrefs = policy.vrefs(state, user);
-    if let Some(other) = vrefs.iter().find(|v| !v.starts_with("VREF/NAME/")) {
-        return verdict(
-            false,
-            format!("path rule '{other}' is of a kind forge does not check; refused"),
-        );
-    }
-    if vrefs.is_empty() {
-        return verdict(true, decision.reason());
-    }
-    let Some(paths) = &update.paths else {
-        return verdict(
-            false,
-            "too many changed files to check the path rules; push in smaller steps".into(),
-        );
-    };
-    for path in paths {
-        let name = format!("VREF/NAME/{path}");
-        let by_path = policy.access(state, user, need, Some(&name), Some(user));
-        if !by_path.allowed {
-            return verdict(false, format!("{path}: {}", by_path.reason()));
-        }
-    }
-    verdict(true, decision.reason())
 }
 
 /// `record`: confirm the updates git made, idempotently.

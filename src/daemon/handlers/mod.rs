@@ -3,6 +3,7 @@
 
 mod admin;
 mod cas;
+mod creation;
 mod hook;
 mod listing;
 mod policy;
@@ -12,7 +13,6 @@ use super::{Caller, Daemon};
 use crate::policy::RepoState;
 use crate::store::{self, RepoFacts};
 use crate::types::repo_name::RepoName;
-use crate::types::user_name::UserName;
 use crate::wire::{ErrorKind, Request, Response};
 
 /// A handler's failure: what kind, and the one line the client shows.
@@ -60,41 +60,7 @@ type Handled = Result<Response, Failure>;
 
 /// Returns the state policy decides on for an existing repository.
 fn state_of<'a>(repo: &'a RepoName, facts: &'a RepoFacts) -> RepoState<'a> {
-    RepoState {
-        name: repo.as_str(),
-        exists: true,
-        creator: facts.creator.as_deref(),
-        roles: &facts.roles,
-    }
-}
-
-/// Creates `repo` (on disk and in the store) with `creator`, once policy has allowed it;
-/// returns its facts. A repository someone created meanwhile is taken as it is.
-fn create_from_pattern(
-    daemon: &Daemon,
-    repo: &RepoName,
-    creator: &UserName,
-) -> Result<RepoFacts, Failure> {
-    let path = repo.to_path(&daemon.config.repos);
-    let hooks = daemon.config.hooks.clone();
-    let created = daemon.store.create_repo(
-        repo,
-        "",
-        false,
-        Some(creator.as_str()),
-        Box::new(|| super::disk::create_bare(&path, &hooks).map_err(Into::into)),
-    );
-    match created {
-        Ok(()) => {
-            tracing::info!(repo = %repo, creator = %creator, "repository created from a pattern")
-        }
-        Err(store::Error::AlreadyExists { .. }) => {}
-        Err(e) => return Err(e.into()),
-    }
-    daemon
-        .store
-        .repo_facts(repo)?
-        .ok_or_else(|| Failure::internal(format!("repository '{repo}' vanished while created")))
+    RepoState::existing(repo.as_str(), facts.creator.as_deref(), &facts.roles)
 }
 
 /// Answers `request` from `caller`; `id` names the request in the log and in error answers.

@@ -1,9 +1,10 @@
 //! Policy questions and changes: explaining a decision, creating repositories from patterns,
 //! the roles their creators hand out, and exporting, applying and importing the policy.
 
-use super::{Daemon, Failure, Handled, create_from_pattern, state_of};
+use super::{Daemon, Failure, Handled, creation, state_of};
+use crate::policy::decide;
 use crate::policy::document::{Document, RuleRow};
-use crate::policy::{Need, Op, RepoState};
+use crate::policy::{Need, RepoState};
 use crate::types::identity::Identity;
 use crate::types::keys::PublicKey;
 use crate::types::repo_name::RepoName;
@@ -25,43 +26,12 @@ pub(super) fn access(
     }
     let need = Need::parse(need).map_err(|e| Failure::refused(e.to_string()))?;
     let facts = daemon.store.repo_facts(&repo)?;
-    let policy = daemon.policy();
-    // An existing repository's creator is whoever created it (nobody, for a plain one); a
-    // missing one is asked about with the asking user as its would-be creator.
-    let creator = match &facts {
-        Some(facts) => facts.creator.as_deref(),
-        None => Some(user.as_str()),
-    };
-    let on = |option| policy.is_on(repo.as_str(), creator, option);
-    let need = match need.op {
-        Op::CreateRef if !on("CREATE_IS_C") => Need::of(Op::Write),
-        Op::DeleteRef if !on("DELETE_IS_D") => Need::of(Op::Rewind),
-        Op::Merge if !on("MERGE_CHECK") => Need::of(Op::Write),
-        _ => need,
-    };
-    let reference = reference.map(|r| {
-        if r.starts_with("refs/") || r.starts_with("VREF/") {
-            r
-        } else {
-            format!("refs/heads/{r}")
-        }
-    });
-    let missing = RepoState {
-        name: repo.as_str(),
-        exists: false,
-        creator: None,
-        roles: &[],
-    };
-    let state = facts
-        .as_ref()
-        .map_or(missing, |facts| state_of(&repo, facts));
-    let verdict = policy.access(
-        &state,
-        user.as_str(),
-        need,
-        reference.as_deref(),
-        Some(user.as_str()),
+    let policy = daemon.policy().map_err(Failure::internal)?;
+    let state = facts.as_ref().map_or_else(
+        || RepoState::missing(repo.as_str()),
+        |facts| state_of(&repo, facts),
     );
+    let verdict = decide::explain(&policy, user.as_str(), &state, need, reference.as_deref());
     Ok(Response::Explained {
         allowed: verdict.allowed,
         line: verdict.gitolite_line(),
@@ -73,39 +43,8 @@ pub(super) fn access(
 /// create in.
 pub(super) fn create(daemon: &Daemon, identity: Identity, repo: RepoName) -> Handled {
     let user = super::shell::owner(daemon, &identity)?.user;
-    create_as(daemon, &user, &repo)?;
+    creation::as_creator(daemon, &user, &repo)?;
     Ok(Response::Done)
-}
-
-/// Creates `repo` from a pattern with `user` as its creator, if the policy lets them.
-pub(super) fn create_as(daemon: &Daemon, user: &UserName, repo: &RepoName) -> Result<(), Failure> {
-    if daemon.store.repo_facts(repo)?.is_some() {
-        return Err(Failure::refused(format!(
-            "repository '{repo}' already exists, or {user} may not create it"
-        )));
-    }
-    let missing = RepoState {
-        name: repo.as_str(),
-        exists: false,
-        creator: None,
-        roles: &[],
-    };
-    let policy = daemon.policy();
-    let verdict = policy.access(
-        &missing,
-        user.as_str(),
-        Need::of(Op::CreateRepo),
-        None,
-        Some(user.as_str()),
-    );
-    if !verdict.allowed {
-        tracing::info!(user = %user, repo = %repo, rule = %verdict.reason(), "repository creation denied");
-        return Err(Failure::refused(format!(
-            "repository '{repo}' already exists, or {user} may not create it"
-        )));
-    }
-    create_from_pattern(daemon, repo, user)?;
-    Ok(())
 }
 
 /// `perms` (SSH): the creator of a repository lists or changes its roles.
@@ -130,7 +69,7 @@ pub(super) fn roles(daemon: &Daemon, repo: RepoName, change: RoleChange) -> Hand
     match &change {
         RoleChange::List => {}
         RoleChange::Add { role, member } | RoleChange::Remove { role, member } => {
-            let policy = daemon.policy();
+            let policy = daemon.policy().map_err(Failure::internal)?;
             if !policy.roles().contains(role) {
                 return Err(Failure::refused(format!(
                     "'{role}' is not a role; use {}",
@@ -174,7 +113,6 @@ pub(super) fn apply(daemon: &Daemon, document: Document, dry_run: bool) -> Handl
         });
     }
     daemon.store.replace_policy(&current, &document)?;
-    daemon.reload_policy().map_err(Failure::internal)?;
     tracing::info!(changes = lines.len(), "policy applied");
     Ok(Response::Changes {
         lines,
@@ -190,7 +128,6 @@ pub(super) fn prepend(daemon: &Daemon, rules: Vec<RuleRow>) -> Handled {
         .to_parts()
         .map_err(|e| Failure::refused(format!("the rules are not valid: {e}")))?;
     daemon.store.prepend_rules(&rules)?;
-    daemon.reload_policy().map_err(Failure::internal)?;
     Ok(Response::Changes {
         lines: rules
             .iter()
@@ -254,9 +191,8 @@ pub(super) fn import(
         });
     }
     daemon.store.import(&users, &parsed, &current, &document)?;
-    daemon.reload_policy().map_err(Failure::internal)?;
     for repo in missing {
-        super::admin::repo_create(daemon, repo.clone(), "", false, None)?;
+        creation::plain(daemon, repo, "", false)?;
     }
     tracing::info!(users = users.len(), changes = lines.len(), "import applied");
     Ok(Response::Changes {

@@ -2,7 +2,8 @@
 //! (creating the repository from a pattern on the way, as gitolite does), who is behind it,
 //! what can they reach.
 
-use super::{Daemon, Failure, Handled, create_from_pattern, state_of};
+use super::{Daemon, Failure, Handled, creation, state_of};
+use crate::policy::decide::{self, Decision};
 use crate::policy::{Access, Need, Op, RepoState};
 use crate::types::identity::Identity;
 use crate::types::keys::{self, KeyId, PublicKey};
@@ -86,33 +87,24 @@ pub(super) fn check(
     } else {
         Op::Read
     });
-    let policy = daemon.policy();
+    let policy = daemon.policy().map_err(Failure::internal)?;
     let mut facts = daemon.store.repo_facts(&repo)?;
     if facts.is_none() {
-        let missing = RepoState {
-            name: repo.as_str(),
-            exists: false,
-            creator: None,
-            roles: &[],
-        };
-        let create = policy.access(
-            &missing,
-            user.as_str(),
-            Need::of(Op::CreateRepo),
-            None,
-            Some(user.as_str()),
-        );
-        if !create.allowed {
-            tracing::info!(user = %user, key = %key, ca, repo = %repo, %need, "no such repository; denied");
-            return Err(Failure::denied());
+        let missing = RepoState::missing(repo.as_str());
+        match decide::access(&policy, user.as_str(), &missing, access) {
+            Decision::Creatable(_) => facts = Some(creation::from_pattern(daemon, &repo, user)?),
+            _ => {
+                tracing::info!(user = %user, key = %key, ca, repo = %repo, %need, "no such repository; denied");
+                return Err(Failure::denied());
+            }
         }
-        facts = Some(create_from_pattern(daemon, &repo, user)?);
     }
     let facts = facts.expect("the repository exists or was just created");
     let state = state_of(&repo, &facts);
-    let verdict = policy.access(&state, user.as_str(), need, None, Some(user.as_str()));
-    if !verdict.allowed {
-        tracing::info!(user = %user, key = %key, ca, repo = %repo, %need, rule = %verdict.reason(), "access denied");
+    let decision = decide::access(&policy, user.as_str(), &state, access);
+    let rule = decision.verdict().reason();
+    if !decision.is_granted() {
+        tracing::info!(user = %user, key = %key, ca, repo = %repo, %need, rule = %rule, "access denied");
         return Err(Failure::denied());
     }
     let path = repo.to_path(&daemon.config.repos);
@@ -122,8 +114,9 @@ pub(super) fn check(
             path.display()
         )));
     }
-    let session = daemon.ids.next();
-    tracing::info!(user = %user, key = %key, ca, repo = %repo, %need, rule = %verdict.reason(), session = %session, "access granted");
+    let session = crate::types::random_id::fresh()
+        .map_err(|e| Failure::internal(format!("{:#}", anyhow::Error::new(e))))?;
+    tracing::info!(user = %user, key = %key, ca, repo = %repo, %need, rule = %rule, session = %session, "access granted");
     Ok(Response::Granted {
         user: owner.user,
         repo,
@@ -142,7 +135,7 @@ pub(super) fn whoami(daemon: &Daemon, identity: Identity) -> Handled {
 /// repositories they can read, as gitolite's `info` lists them.
 pub(super) fn info(daemon: &Daemon, identity: Identity) -> Handled {
     let user = owner(daemon, &identity)?.user;
-    let policy = daemon.policy();
+    let policy = daemon.policy().map_err(Failure::internal)?;
     let name = user.as_str();
     let mut repos: Vec<ReachableRepo> = policy
         .creatable_patterns(name)
@@ -156,21 +149,12 @@ pub(super) fn info(daemon: &Daemon, identity: Identity) -> Handled {
         })
         .collect();
     for (repo, description, facts) in daemon.store.all_repo_facts()? {
-        let state = RepoState {
-            name: &repo,
-            exists: true,
-            creator: facts.creator.as_deref(),
-            roles: &facts.roles,
-        };
-        let read = policy
-            .access(&state, name, Need::of(Op::Read), None, None)
-            .allowed;
+        let state = RepoState::existing(&repo, facts.creator.as_deref(), &facts.roles);
+        let read = decide::access(&policy, name, &state, Access::Read).is_granted();
         if !read {
             continue;
         }
-        let write = policy
-            .access(&state, name, Need::of(Op::Write), None, None)
-            .allowed;
+        let write = decide::access(&policy, name, &state, Access::Write).is_granted();
         repos.push(ReachableRepo {
             repo,
             read,

@@ -1,0 +1,128 @@
+//! The rules `forgectl grant` and `forgectl repo create --public` stand for, and the policy a
+//! document makes with them: forged, the bench and forge-http all build it this way.
+//!
+//! Grants and public flags become rules after every rule of the document, so a rule of the
+//! document (a protected branch, say) always decides before them.
+
+use super::document::{self, Document, RuleRow};
+use super::{Access, Policy};
+
+/// The first `seq` of the shortcut rules: past any rule number a document holds.
+const SHORTCUTS_FIRST_SEQ: i64 = 1 << 40;
+
+/// Returns the rules `grants` (`(repository, user, access)`) and the `public` repositories
+/// stand for: `read` is `R`, `write` and `admin` are `RW+`, and a public repository has
+/// `R = @all`, in that order, numbered after every rule of a document.
+pub fn rules(grants: &[(String, String, Access)], public: &[String]) -> Vec<RuleRow> {
+    let grants = grants.iter().map(|(repo, user, access)| {
+        let perm = if *access >= Access::Write { "RW+" } else { "R" };
+        (repo.clone(), user.clone(), perm, "forgectl grant")
+    });
+    let public = public
+        .iter()
+        .map(|repo| (repo.clone(), "@all".to_owned(), "R", "public repository"));
+    grants
+        .chain(public)
+        .enumerate()
+        .map(|(index, (repo, who, perm, source))| RuleRow {
+            seq: SHORTCUTS_FIRST_SEQ + index as i64,
+            repo,
+            who,
+            perm: perm.to_owned(),
+            refex: "refs/.*".to_owned(),
+            source: source.to_owned(),
+        })
+        .collect()
+}
+
+/// Returns `document` with the rules of `grants` and `public` appended after its own.
+pub fn with_shortcuts(
+    document: &Document,
+    grants: &[(String, String, Access)],
+    public: &[String],
+) -> Document {
+    let mut whole = document.clone();
+    whole.rules.extend(rules(grants, public));
+    whole
+}
+
+/// Returns the policy `document`, `grants` and `public` make together.
+pub fn build(
+    document: &Document,
+    grants: &[(String, String, Access)],
+    public: &[String],
+) -> Result<Policy, document::Error> {
+    let parts = with_shortcuts(document, grants, public).to_parts()?;
+    Ok(Policy::build(parts)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::{Need, Op, RepoState};
+
+    fn grant(repo: &str, user: &str, access: Access) -> (String, String, Access) {
+        (repo.to_owned(), user.to_owned(), access)
+    }
+
+    #[test]
+    fn grants_and_public_flags_become_rules_after_the_document() {
+        let rows = rules(
+            &[
+                grant("acme/widgets", "alice", Access::Read),
+                grant("acme/widgets", "bob", Access::Admin),
+            ],
+            &["acme/site".to_owned()],
+        );
+        let shown: Vec<_> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.seq - SHORTCUTS_FIRST_SEQ,
+                    r.repo.as_str(),
+                    r.who.as_str(),
+                    r.perm.as_str(),
+                    r.source.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                (0, "acme/widgets", "alice", "R", "forgectl grant"),
+                (1, "acme/widgets", "bob", "RW+", "forgectl grant"),
+                (2, "acme/site", "@all", "R", "public repository"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_document_rule_decides_before_a_grant() {
+        let document = Document {
+            rules: vec![RuleRow {
+                seq: 1,
+                repo: "acme/widgets".to_owned(),
+                who: "alice".to_owned(),
+                perm: "-".to_owned(),
+                refex: "refs/heads/main".to_owned(),
+                source: "test".to_owned(),
+            }],
+            ..Document::default()
+        };
+        let writer = [grant("acme/widgets", "alice", Access::Write)];
+        let policy = build(&document, &writer, &[]).unwrap();
+        let state = RepoState {
+            name: "acme/widgets",
+            exists: true,
+            creator: None,
+            roles: &[],
+        };
+        let write = |reference| {
+            policy
+                .access(&state, "alice", Need::of(Op::Write), Some(reference), None)
+                .allowed
+        };
+        assert!(!write("refs/heads/main"));
+        assert!(write("refs/heads/topic"));
+    }
+}
