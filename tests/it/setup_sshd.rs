@@ -3,7 +3,7 @@
 //! sshd logs a forge user in through the snippet, and every bad case leaves the files as they
 //! were.
 
-mod common;
+use crate::common;
 
 use common::{Outcome, RootOwnedCopy, TestEnv, login_user, sshd};
 use std::os::unix::fs::PermissionsExt;
