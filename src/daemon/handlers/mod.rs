@@ -6,6 +6,8 @@ mod cas;
 mod hook;
 mod policy;
 mod shell;
+#[cfg(test)]
+mod tests;
 
 use super::{Caller, Daemon};
 use crate::policy::RepoState;
