@@ -196,22 +196,35 @@ forge_env_spawn() {
 
 # --- forged -----------------------------------------------------------------------------------
 
-# Writes STATE/forge.toml: everything under STATE, the current user as git account and admin.
-# FORGE_ENV_ALLOW_LOCAL_PUSH (true or false, default false) sets allow_local_push.
+# forge_env_fill TEMPLATE OUTPUT NAME=VALUE...
+# Writes TEMPLATE (a file under tests/fixtures/, which the Rust tests fill too) to OUTPUT with
+# each @NAME@ replaced by VALUE; dies if a placeholder is left unfilled.
+forge_env_fill() {
+    local template="$FORGE_ENV_ROOT/tests/fixtures/$1" output="$2" text pair
+    shift 2
+    text="$(<"$template")" || forge_env_die "cannot read $template"
+    for pair in "$@"; do
+        # The quotes keep an & in VALUE literal (bash 5.2's patsub_replacement).
+        text="${text//"@${pair%%=*}@"/"${pair#*=}"}"
+    done
+    if [[ "$text" =~ @[A-Z_]+@ ]]; then
+        forge_env_die "$template: ${BASH_REMATCH[0]} left unfilled"
+    fi
+    printf '%s\n' "$text" >"$output"
+}
+
+# Writes STATE/forge.toml from tests/fixtures/forge.toml.in: everything under STATE, the
+# current user as git account and admin. FORGE_ENV_ALLOW_LOCAL_PUSH (true or false, default
+# false) sets allow_local_push.
 forge_env_write_config() {
-    cat >"$FORGE_ENV_CONFIG" <<EOF
-# forge configuration written by $FORGE_ENV_PROG; all state lives in $FORGE_ENV_STATE.
-socket = "$FORGE_ENV_STATE/forged.sock"
-database = "$FORGE_ENV_STATE/forge.db"
-repos = "$FORGE_ENV_STATE/repos"
-git_user = "$FORGE_ENV_USER"
-admins = ["$FORGE_ENV_USER"]
-forge_shell = "$FORGE_ENV_BIN/forge-shell"
-forge_hook = "$FORGE_ENV_BIN/forge-hook"
-hooks = "$FORGE_ENV_ROOT/hooks"
-allow_local_push = ${FORGE_ENV_ALLOW_LOCAL_PUSH:-false}
-log = "info"
-EOF
+    forge_env_fill forge.toml.in "$FORGE_ENV_CONFIG" \
+        "WRITER=$FORGE_ENV_PROG" \
+        "STATE=$FORGE_ENV_STATE" \
+        "USER=$FORGE_ENV_USER" \
+        "BIN=$FORGE_ENV_BIN" \
+        "HOOKS=$FORGE_ENV_ROOT/hooks" \
+        "ALLOW_LOCAL_PUSH=${FORGE_ENV_ALLOW_LOCAL_PUSH:-false}" \
+        "LOG=info"
 }
 
 # forge_env_ctl ARGS...
@@ -255,34 +268,24 @@ forge_env_sync_keys() {
 
 # --- sshd -------------------------------------------------------------------------------------
 
-# Writes STATE/sshd_config for a private sshd on 127.0.0.1:FORGE_ENV_SSHD_PORT that lets only
-# the current user in, only with the keys in STATE/authorized_keys.
+# Writes STATE/sshd_config from tests/fixtures/sshd_config.in, for a private sshd on
+# 127.0.0.1:FORGE_ENV_SSHD_PORT that lets only the current user in, only with the keys in
+# STATE/authorized_keys.
 forge_env_write_sshd_config() {
-    cat >"$FORGE_ENV_STATE/sshd_config" <<EOF
-# A private sshd written by $FORGE_ENV_PROG; nothing from /etc/ssh is read.
-ListenAddress 127.0.0.1:$FORGE_ENV_SSHD_PORT
-HostKey $FORGE_ENV_STATE/ssh_host_ed25519_key
-PidFile $FORGE_ENV_STATE/sshd.pid
-AuthorizedKeysFile $FORGE_ENV_AUTHORIZED_KEYS
-AllowUsers $FORGE_ENV_USER
-# Logging in as the current user, who may be root here.
-PermitRootLogin prohibit-password
-# No PAM (a non-root sshd cannot use it), no passwords: keys only.
-UsePAM no
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PubkeyAuthentication yes
-# The state folder is a temporary folder whose modes sshd would otherwise reject.
-StrictModes no
-# git sends GIT_PROTOCOL (protocol v2); forge-shell passes it on to git.
-AcceptEnv GIT_PROTOCOL
-${FORGE_ENV_SESSION_HOME:+# Sessions get this HOME, so the login shell reads no start-up files of the account.
-SetEnv HOME=$FORGE_ENV_SESSION_HOME}
-PrintMotd no
-PrintLastLog no
-X11Forwarding no
-LogLevel INFO
-EOF
+    local first=""
+    if [[ -n "$FORGE_ENV_SESSION_HOME" ]]; then
+        first="# Sessions get this HOME, so the login shell reads no start-up files of the account.
+SetEnv HOME=$FORGE_ENV_SESSION_HOME"
+    fi
+    forge_env_fill sshd_config.in "$FORGE_ENV_STATE/sshd_config" \
+        "WRITER=$FORGE_ENV_PROG" \
+        "FIRST=$first" \
+        "PORT=$FORGE_ENV_SSHD_PORT" \
+        "HOST_KEY=$FORGE_ENV_STATE/ssh_host_ed25519_key" \
+        "PID_FILE=$FORGE_ENV_STATE/sshd.pid" \
+        "AUTHORIZED_KEYS=$FORGE_ENV_AUTHORIZED_KEYS" \
+        "USER=$FORGE_ENV_USER" \
+        "LOG_LEVEL=INFO"
 }
 
 # Makes the host key, finds a free port, writes STATE/sshd_config, starts sshd (log:

@@ -1,7 +1,7 @@
 //! The command lines of forge's binaries, as clap types.
 //!
 //! Each binary parses its arguments with the types here and nothing else, so the binaries, the
-//! man pages under `man/` (rendered from these types by `tests/man_pages.rs`) and the shell
+//! man pages under `man/` (rendered from these types by `tests/it/man_pages.rs`) and the shell
 //! completions (`forgectl completions`) all read one definition. Only the shape of each command
 //! line lives here; what a command does stays with its binary.
 //!

@@ -232,6 +232,33 @@ fn store_message(error: store::Error) -> String {
     format!("{:#}", anyhow::Error::new(error))
 }
 
+#[cfg(test)]
+impl Daemon {
+    /// Returns a daemon for handler tests: the store in memory (same migrations and pragmas as
+    /// a file), repositories under `repos`, the hook shims of this source tree, and `roles`
+    /// instead of accounts resolved from this machine.
+    pub(crate) fn in_memory(repos: &std::path::Path, roles: Roles) -> Daemon {
+        let config = Config {
+            repos: repos.to_owned(),
+            hooks: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("hooks"),
+            ..Config::default()
+        };
+        let store = Store::open_in_memory().expect("an in-memory store opens and migrates");
+        let stored = store.load_policy().expect("a new store has a policy");
+        let policy = build_policy(&stored).expect("the empty policy builds");
+        Daemon {
+            config,
+            store,
+            roles,
+            started: Instant::now(),
+            policy: RwLock::new(Held {
+                version: stored.version,
+                policy: Arc::new(policy),
+            }),
+        }
+    }
+}
+
 fn store_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

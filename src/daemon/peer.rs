@@ -97,6 +97,17 @@ impl Roles {
         None
     }
 
+    /// Returns roles given by uid, for tests that must not depend on this machine's accounts.
+    #[cfg(test)]
+    pub(crate) fn of_uids(git: u32, keys: u32, admins: &[u32]) -> Roles {
+        Roles {
+            git_uid: Some(git),
+            keys_uid: Some(keys),
+            admin_uids: admins.iter().copied().collect(),
+            admin_gids: HashSet::new(),
+        }
+    }
+
     fn is_in_admin_group(&self, caller: &Caller) -> bool {
         if self.admin_gids.contains(&caller.gid) {
             return true;

@@ -8,6 +8,8 @@ mod hook;
 mod listing;
 mod policy;
 mod shell;
+#[cfg(test)]
+mod tests;
 
 use super::{Caller, Daemon};
 use crate::policy::RepoState;

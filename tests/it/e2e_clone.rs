@@ -1,7 +1,7 @@
 //! End to end through a real sshd and a real git client: reading, and everything that must not
 //! get in.
 
-mod common;
+use crate::common;
 
 use common::TestEnv;
 

@@ -44,29 +44,23 @@ impl Sshd {
         }
         let port = free_port();
         let config = folder.join("sshd_config");
-        std::fs::write(
-            &config,
-            format!(
-                "{extra}ListenAddress 127.0.0.1:{port}\n\
-                 HostKey {host_key}\n\
-                 PidFile {pid}\n\
-                 AuthorizedKeysFile {keys}\n\
-                 StrictModes no\n\
-                 UsePAM no\n\
-                 PermitRootLogin prohibit-password\n\
-                 PasswordAuthentication no\n\
-                 KbdInteractiveAuthentication no\n\
-                 AcceptEnv GIT_PROTOCOL\n\
-                 AllowUsers {user}\n\
-                 Subsystem sftp /usr/lib/openssh/sftp-server\n\
-                 LogLevel VERBOSE\n",
-                host_key = host_key.display(),
-                pid = folder.join("sshd.pid").display(),
-                keys = folder.join("authorized_keys").display(),
-                user = login_user(),
-            ),
-        )
-        .unwrap();
+        let text = super::template::fill(
+            super::template::SSHD_CONFIG,
+            &[
+                ("WRITER", "forge's tests (tests/it/common/sshd.rs)"),
+                ("FIRST", extra),
+                ("PORT", &port.to_string()),
+                ("HOST_KEY", &host_key.display().to_string()),
+                ("PID_FILE", &folder.join("sshd.pid").display().to_string()),
+                (
+                    "AUTHORIZED_KEYS",
+                    &folder.join("authorized_keys").display().to_string(),
+                ),
+                ("USER", &login_user()),
+                ("LOG_LEVEL", "VERBOSE"),
+            ],
+        );
+        std::fs::write(&config, text).unwrap();
         Sshd::run(root, &config, port)
     }
 

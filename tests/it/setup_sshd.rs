@@ -3,7 +3,7 @@
 //! sshd logs a forge user in through the snippet, and every bad case leaves the files as they
 //! were.
 
-mod common;
+use crate::common;
 
 use common::{Outcome, RootOwnedCopy, TestEnv, login_user, sshd};
 use std::os::unix::fs::PermissionsExt;
@@ -21,6 +21,8 @@ struct MainConfig {
 /// Writes `<root>/sshd/sshd_config`, which (with `include`) first includes
 /// `sshd_config.d/*.conf`, as Debian 12's does, and sets forwarding and TTYs the other way
 /// from the snippet so that a leak of the snippet into other accounts would show.
+/// It is not `tests/fixtures/sshd_config.in` on purpose: that one is forge's own private sshd,
+/// this one stands for the system's main config that `forgectl setup sshd` edits.
 fn main_config(env: &TestEnv, include: bool) -> MainConfig {
     let folder = env.path("sshd");
     std::fs::create_dir_all(folder.join("sshd_config.d")).unwrap();

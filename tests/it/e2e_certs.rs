@@ -3,7 +3,7 @@
 //! principal names (or is mapped to), and stops working at the next login once its CA or its
 //! user is removed.
 
-mod common;
+use crate::common;
 
 use common::{Outcome, RootOwnedCopy, TestEnv};
 use std::path::Path;

@@ -1,6 +1,6 @@
 //! forgectl against a real forged on a temporary socket and SQLite file.
 
-mod common;
+use crate::common;
 
 use assert_cmd::Command;
 use common::TestEnv;

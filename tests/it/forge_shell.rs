@@ -1,6 +1,6 @@
 //! forge-shell with SSH_ORIGINAL_COMMAND set directly (no sshd), against a real forged.
 
-mod common;
+use crate::common;
 
 use assert_cmd::Command;
 use common::TestEnv;

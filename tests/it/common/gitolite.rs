@@ -47,6 +47,12 @@ impl Gitolite {
         let template = template();
         let gitolite = Gitolite::empty();
         copy_home(&template, gitolite.home());
+        if gitolite.as_nobody {
+            // `cp -a` keeps the template's owners, which are nobody's only if the template
+            // folder was never copied without them (a target/ copied with `cp -r` keeps
+            // root's); gitolite, run as nobody, must be able to write its logs.
+            give_to_nobody(gitolite.home());
+        }
         gitolite
     }
 
@@ -351,6 +357,19 @@ fn template() -> PathBuf {
 /// Copies the gitolite HOME `from` into the existing folder `to`, keeping owners, and points
 /// the absolute symbolic links gitolite made (the repos' hooks, into `~/.gitolite/hooks`) at
 /// the copy's `.gitolite`.
+/// Gives `dir` and everything under it (links themselves, not their targets) to nobody.
+fn give_to_nobody(dir: &Path) {
+    std::os::unix::fs::lchown(dir, Some(NOBODY), Some(NOBODY)).unwrap();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if std::fs::symlink_metadata(&path).unwrap().is_dir() {
+            give_to_nobody(&path);
+        } else {
+            std::os::unix::fs::lchown(&path, Some(NOBODY), Some(NOBODY)).unwrap();
+        }
+    }
+}
+
 fn copy_home(from: &Path, to: &Path) {
     let mut command = Command::new("cp");
     command

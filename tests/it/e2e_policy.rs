@@ -1,7 +1,7 @@
 //! End to end through a real sshd and a real git client: per-ref rules, path rules, deny
 //! rules, repositories created from patterns and their creators' rights.
 
-mod common;
+use crate::common;
 
 use common::TestEnv;
 

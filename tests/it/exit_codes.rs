@@ -1,7 +1,7 @@
 //! Exit codes by class, through the real binaries and a real forged: refusals and bad input
 //! exit 1, usage 2, an unreachable forged 75, and a closed output pipe ends forgectl quietly.
 
-mod common;
+use crate::common;
 
 use assert_cmd::Command;
 use common::TestEnv;

@@ -1,7 +1,7 @@
 //! End to end through a real sshd whose `AuthorizedKeysCommand` is forge-keys: keys work and
 //! stop working at the next login, with no file written.
 
-mod common;
+use crate::common;
 
 use common::{RootOwnedCopy, TestEnv};
 use forge::types::timestamp::Timestamp;

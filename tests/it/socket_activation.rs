@@ -3,7 +3,7 @@
 //! because the file belongs to the socket unit. `systemd-socket-activate` (Debian's `systemd`
 //! package) passes the socket exactly as systemd does, with no running systemd needed.
 
-mod common;
+use crate::common;
 
 use common::{DEADLINE, FORGED, TestEnv};
 use std::path::Path;

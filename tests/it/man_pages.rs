@@ -3,7 +3,7 @@
 //! Each binary's page is rendered from its clap types in `forge::cli` (with clap_mangen), plus
 //! the sections clap cannot know: EXIT STATUS (from `forge::exit::Code`), ENVIRONMENT, FILES and
 //! SEE ALSO. A page must equal the committed file; `FORGE_UPDATE_MAN=1 cargo test --test
-//! man_pages` rewrites the stale ones. `forgectl(8)` is one page, as systemctl(1) is: its
+//! it man_pages` rewrites the stale ones. `forgectl(8)` is one page, as systemctl(1) is: its
 //! COMMANDS section gives every command its synopsis, description and options, so `man forgectl`
 //! then `/key add` finds them. `forge.toml(5)` is written by hand; src/config.rs checks that it
 //! names every key.
@@ -492,7 +492,7 @@ fn every_page_matches_the_command_line_it_documents() {
             eprintln!("rewrote man/{name}");
         } else {
             stale.push(format!(
-                "man/{name} is stale; run {UPDATE_VAR}=1 cargo test --test man_pages"
+                "man/{name} is stale; run {UPDATE_VAR}=1 cargo test --test it man_pages"
             ));
         }
     }

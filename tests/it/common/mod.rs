@@ -5,6 +5,7 @@
 pub mod gitolite;
 pub mod outcome;
 pub mod sshd;
+pub mod template;
 
 pub use outcome::Outcome;
 
@@ -114,18 +115,23 @@ impl TestEnv {
         std::fs::set_permissions(root.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
         let path = root.path();
         let config = path.join("forge.toml");
-        let text = format!(
-            "socket = \"{socket}\"\ndatabase = \"{db}\"\nrepos = \"{repos}\"\ngit_user = \"{user}\"\n\
-             admins = [\"{user}\"]\nforge_shell = \"{shell}\"\nforge_hook = \"{hook}\"\nhooks = \"{hooks}\"\n\
-             log = \"debug\"\n{extra}",
-            socket = path.join("run/forged.sock").display(),
-            db = path.join("state/forge.db").display(),
-            repos = path.join("repos").display(),
-            user = login_user(),
-            shell = FORGE_SHELL,
-            hook = FORGE_HOOK,
-            hooks = hooks.display(),
+        let bin = Path::new(FORGE_SHELL)
+            .parent()
+            .expect("forge-shell is in a folder");
+        assert_eq!(bin, Path::new(FORGE_HOOK).parent().unwrap());
+        let mut text = template::fill(
+            template::FORGE_TOML,
+            &[
+                ("WRITER", "forge's tests (tests/it/common)"),
+                ("STATE", &path.display().to_string()),
+                ("USER", &login_user()),
+                ("BIN", &bin.display().to_string()),
+                ("HOOKS", &hooks.display().to_string()),
+                ("ALLOW_LOCAL_PUSH", "false"),
+                ("LOG", "debug"),
+            ],
         );
+        text.push_str(extra);
         std::fs::write(&config, text).unwrap();
         TestEnv {
             root,
@@ -140,7 +146,7 @@ impl TestEnv {
     }
 
     pub fn socket(&self) -> PathBuf {
-        self.path("run/forged.sock")
+        self.path("forged.sock")
     }
 
     /// Starts forged and waits until it answers `status`.

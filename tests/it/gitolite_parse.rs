@@ -3,7 +3,7 @@
 //! refexes and users; options; groups; rule sources), gitolite's warnings must be forge's, and
 //! what gitolite refuses forge refuses with the same words.
 
-mod common;
+use crate::common;
 
 use common::Outcome;
 use common::gitolite::{Compiled, Gitolite, StoredConfig, StoredRule};

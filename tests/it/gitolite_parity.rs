@@ -13,7 +13,7 @@
 //!
 //! A mismatch does not stop the run: every one is listed with its conf, then the test fails.
 
-mod common;
+use crate::common;
 
 use common::gitolite::Gitolite;
 use forge::admin::gitolite::{self, Settings, import};

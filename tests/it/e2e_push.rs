@@ -1,6 +1,6 @@
 //! End to end through a real sshd and a real git client: pushing, and the audit log.
 
-mod common;
+use crate::common;
 
 use common::TestEnv;
 use std::path::Path;

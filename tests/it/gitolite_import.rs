@@ -4,7 +4,7 @@
 //! `--partial`; and then the real daemon, asked through `forgectl access`, answers as Debian's
 //! gitolite3 answers `gitolite access` on the same conf and the same wild repos.
 
-mod common;
+use crate::common;
 
 use common::gitolite::Gitolite;
 use common::{Outcome, TestEnv};

@@ -1,0 +1,385 @@
+//! Every handler in process, through the one dispatch function [`handle`], on an in-memory
+//! store: the fast place for each op's allowed, refused and malformed cases. Requests are
+//! written as the JSON lines of the wire protocol and answers compared as [`Response`]s, so
+//! these tests hold however the handlers and the store are arranged inside.
+
+use super::handle;
+use crate::daemon::{Caller, Daemon, Roles};
+use crate::types::keys::KeyId;
+use crate::wire::{ErrorKind, Request, Response};
+
+/// The request id every answer quotes.
+const ID: &str = "test";
+
+const ALICE_KEY: &str =
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKWdBCWIAVdUijgQgfx7slfgwTxC0SCaU8fqHAQdPlcM alice@laptop";
+const BOB_KEY: &str =
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBm3tpFUfZl6L3P7EVVAxzKoJLfEEnGiXZEm0JOjVvSF bob@desk";
+
+const OLD: &str = "1111111111111111111111111111111111111111";
+const NEW: &str = "2222222222222222222222222222222222222222";
+
+/// The accounts of the test daemon, by uid: no lookup of this machine's accounts.
+const ROOT: Caller = caller(0);
+const ADMIN: Caller = caller(1000);
+const GIT: Caller = caller(998);
+const KEYS: Caller = caller(997);
+const STRANGER: Caller = caller(4242);
+
+const fn caller(uid: u32) -> Caller {
+    Caller {
+        uid,
+        gid: uid,
+        pid: 1,
+    }
+}
+
+/// A daemon on an in-memory store, its repositories in a temporary folder removed on drop.
+struct Forge {
+    daemon: Daemon,
+    repos: tempfile::TempDir,
+}
+
+impl Forge {
+    fn new() -> Forge {
+        let repos = tempfile::tempdir().expect("a temporary folder");
+        let roles = Roles::of_uids(GIT.uid, KEYS.uid, &[ADMIN.uid]);
+        Forge {
+            daemon: Daemon::in_memory(repos.path(), roles),
+            repos,
+        }
+    }
+
+    /// Sends `json` (a request line without its `"v"`) as `caller` and returns the answer.
+    fn ask(&self, caller: Caller, json: &str) -> Response {
+        let request: Request = serde_json::from_str(json)
+            .unwrap_or_else(|e| panic!("{json} is not a request line: {e}"));
+        handle(&self.daemon, &caller, request, ID)
+    }
+
+    /// Sends `json` as the admin and fails the test unless the answer is `Done`.
+    fn done(&self, json: &str) {
+        assert_eq!(self.ask(ADMIN, json), Response::Done, "{json}");
+    }
+
+    /// Adds `user` with `key`; returns the key's id.
+    fn add_user(&self, user: &str, key: &str) -> KeyId {
+        self.done(&format!(r#"{{"op":"user_add","user":"{user}"}}"#));
+        let line = serde_json::json!({"op": "key_add", "user": user, "key": key}).to_string();
+        match self.ask(ADMIN, &line) {
+            Response::Keys { keys } if keys.len() == 1 => keys[0].id,
+            other => panic!("key_add answered {other:?}"),
+        }
+    }
+
+    /// alice may write acme/widgets, bob exists and has no grant; returns their key ids.
+    fn with_alice_and_bob() -> (Forge, KeyId, KeyId) {
+        let forge = Forge::new();
+        let alice = forge.add_user("alice", ALICE_KEY);
+        let bob = forge.add_user("bob", BOB_KEY);
+        forge.done(r#"{"op":"repo_create","repo":"acme/widgets","description":"","public":false}"#);
+        forge.done(r#"{"op":"grant","repo":"acme/widgets","user":"alice","access":"write"}"#);
+        (forge, alice, bob)
+    }
+
+    /// Returns what the admin can list (users, keys, repositories and grants, the policy),
+    /// to compare before and after a refused request.
+    fn state(&self) -> Vec<Response> {
+        [
+            r#"{"op":"user_list"}"#,
+            r#"{"op":"key_list","user":null}"#,
+            r#"{"op":"repo_list"}"#,
+            r#"{"op":"policy_export"}"#,
+            r#"{"op":"ca_list"}"#,
+        ]
+        .into_iter()
+        .map(|line| self.ask(ADMIN, line))
+        .collect()
+    }
+
+    fn pending_updates(&self) -> u64 {
+        match self.ask(ADMIN, r#"{"op":"status"}"#) {
+            Response::Status(status) => status.pending_updates,
+            other => panic!("status answered {other:?}"),
+        }
+    }
+}
+
+fn check(key: KeyId, repo: &str, access: &str) -> String {
+    let key = key_number(key);
+    format!(r#"{{"op":"check","key":{key},"repo":"{repo}","access":"{access}"}}"#)
+}
+
+fn check_refs(session: &str, key: KeyId, kind: &str) -> String {
+    serde_json::json!({
+        "op": "check_refs", "session": session, "user": "alice", "key": key_number(key),
+        "repo": "acme/widgets",
+        "updates": [{"ref_name": "refs/heads/main", "old": OLD, "new": NEW, "kind": kind}],
+    })
+    .to_string()
+}
+
+fn error_kind(response: &Response) -> Option<ErrorKind> {
+    match response {
+        Response::Error { kind, .. } => Some(*kind),
+        _ => None,
+    }
+}
+
+#[test]
+fn an_admin_adds_a_user_a_key_a_repo_and_a_grant() {
+    let forge = Forge::new();
+    forge.done(r#"{"op":"user_add","user":"alice"}"#);
+    let key =
+        serde_json::json!({"op": "key_add", "user": "alice", "key": ALICE_KEY, "title": "laptop"});
+    let Response::Keys { keys } = forge.ask(ROOT, &key.to_string()) else {
+        panic!("key_add did not answer with the key");
+    };
+    assert_eq!(
+        (keys.len(), keys[0].user.as_str(), keys[0].title.as_str()),
+        (1, "alice", "laptop")
+    );
+    forge.done(
+        r#"{"op":"repo_create","repo":"acme/widgets","description":"the widgets","public":false}"#,
+    );
+    assert!(
+        forge.repos.path().join("acme/widgets.git/HEAD").is_file(),
+        "repo_create made no bare repository under the repos root"
+    );
+    forge.done(r#"{"op":"grant","repo":"acme/widgets","user":"alice","access":"write"}"#);
+
+    let Response::Users { users } = forge.ask(ADMIN, r#"{"op":"user_list"}"#) else {
+        panic!("user_list did not answer with users");
+    };
+    assert_eq!(
+        users
+            .iter()
+            .map(|user| (user.name.as_str(), user.keys))
+            .collect::<Vec<_>>(),
+        [("alice", 1)]
+    );
+    let Response::Repos { repos } = forge.ask(ADMIN, r#"{"op":"repo_list"}"#) else {
+        panic!("repo_list did not answer with repositories");
+    };
+    let listed: Vec<_> = repos
+        .iter()
+        .map(|repo| {
+            let grants: Vec<_> = repo
+                .grants
+                .iter()
+                .map(|grant| (grant.user.as_str(), grant.access))
+                .collect();
+            (repo.name.as_str(), repo.description.as_str(), grants)
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        [(
+            "acme/widgets",
+            "the widgets",
+            vec![("alice", crate::policy::Access::Write)]
+        )]
+    );
+}
+
+#[test]
+fn the_service_role_grants_what_a_grant_allows() {
+    let (forge, alice, _) = Forge::with_alice_and_bob();
+    for access in ["read", "write"] {
+        match forge.ask(GIT, &check(alice, "acme/widgets", access)) {
+            Response::Granted {
+                user, repo, path, ..
+            } => {
+                assert_eq!((user.as_str(), repo.as_str()), ("alice", "acme/widgets"));
+                assert_eq!(path, forge.repos.path().join("acme/widgets.git"));
+            }
+            other => panic!("alice's {access} check answered {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn the_service_role_denies_a_user_without_a_grant() {
+    let (forge, _, bob) = Forge::with_alice_and_bob();
+    for access in ["read", "write"] {
+        let answer = forge.ask(GIT, &check(bob, "acme/widgets", access));
+        assert_eq!(error_kind(&answer), Some(ErrorKind::Denied), "{answer:?}");
+    }
+}
+
+#[test]
+fn denied_and_missing_repos_read_the_same() {
+    let (forge, alice, bob) = Forge::with_alice_and_bob();
+    let denied = forge.ask(GIT, &check(bob, "acme/widgets", "read"));
+    let missing = forge.ask(GIT, &check(bob, "acme/gadgets", "read"));
+    let missing_for_alice = forge.ask(GIT, &check(alice, "acme/gadgets", "read"));
+    let unknown_key = forge.ask(GIT, &check(KeyId::new(999), "acme/widgets", "read"));
+    assert_eq!(error_kind(&denied), Some(ErrorKind::Denied), "{denied:?}");
+    assert_eq!(missing, denied);
+    assert_eq!(missing_for_alice, denied);
+    assert_eq!(unknown_key, denied);
+}
+
+#[test]
+fn a_caller_with_too_low_a_role_is_forbidden_and_nothing_changes() {
+    let (forge, alice, _) = Forge::with_alice_and_bob();
+    let before = forge.state();
+    let rows = [
+        (STRANGER, check(alice, "acme/widgets", "read")),
+        (STRANGER, r#"{"op":"status"}"#.to_owned()),
+        (KEYS, check(alice, "acme/widgets", "read")),
+        (KEYS, r#"{"op":"user_add","user":"mallory"}"#.to_owned()),
+        (GIT, r#"{"op":"user_add","user":"mallory"}"#.to_owned()),
+        (
+            GIT,
+            r#"{"op":"grant","repo":"acme/widgets","user":"bob","access":"admin"}"#.to_owned(),
+        ),
+        (
+            GIT,
+            r#"{"op":"repo_remove","repo":"acme/widgets"}"#.to_owned(),
+        ),
+        (GIT, r#"{"op":"user_list"}"#.to_owned()),
+    ];
+    for (caller, line) in &rows {
+        let answer = forge.ask(*caller, line);
+        assert_eq!(
+            error_kind(&answer),
+            Some(ErrorKind::Forbidden),
+            "uid {} asking {line}: {answer:?}",
+            caller.uid
+        );
+    }
+    assert_eq!(forge.state(), before);
+}
+
+#[test]
+fn each_role_may_ask_what_it_needs() {
+    let (forge, alice, _) = Forge::with_alice_and_bob();
+    let rows = [
+        (
+            KEYS,
+            r#"{"op":"key_lookup","login":"git","key_type":"ssh-ed25519","key":"AAAA"}"#.to_owned(),
+        ),
+        (
+            GIT,
+            format!(r#"{{"op":"whoami","key":{}}}"#, key_number(alice)),
+        ),
+        (
+            GIT,
+            r#"{"op":"key_lookup","login":"git","key_type":"ssh-ed25519","key":"AAAA"}"#.to_owned(),
+        ),
+        (ADMIN, check(alice, "acme/widgets", "read")),
+        (ROOT, r#"{"op":"status"}"#.to_owned()),
+    ];
+    for (caller, line) in &rows {
+        let answer = forge.ask(*caller, line);
+        assert_ne!(
+            error_kind(&answer),
+            Some(ErrorKind::Forbidden),
+            "uid {} asking {line}: {answer:?}",
+            caller.uid
+        );
+    }
+}
+
+#[test]
+fn check_refs_refuses_a_force_push_without_plus() {
+    let (forge, alice, _) = Forge::with_alice_and_bob();
+    // A grant of write is RW+; what `forgectl protect acme/widgets main --pushers alice`
+    // sends puts RW (no +) and a deny for everyone else in front of it.
+    let protect = serde_json::json!({"op": "prepend_rules", "rules": [
+        {"seq": 1, "repo": "acme/widgets", "who": "alice", "perm": "RW", "refex": "refs/heads/main$", "source": "test"},
+        {"seq": 2, "repo": "acme/widgets", "who": "@all", "perm": "-", "refex": "refs/heads/main$", "source": "test"},
+    ]});
+    assert!(
+        matches!(
+            forge.ask(ADMIN, &protect.to_string()),
+            Response::Changes { applied: true, .. }
+        ),
+        "prepend_rules did not apply"
+    );
+    let Response::Granted { session, .. } = forge.ask(GIT, &check(alice, "acme/widgets", "write"))
+    else {
+        panic!("alice may write acme/widgets");
+    };
+    let Response::RefVerdicts { verdicts } =
+        forge.ask(GIT, &check_refs(&session, alice, "non_fast_forward"))
+    else {
+        panic!("check_refs did not answer with verdicts");
+    };
+    assert_eq!(verdicts.len(), 1);
+    assert!(
+        !verdicts[0].allowed,
+        "a force push with W only: {verdicts:?}"
+    );
+    assert_eq!(
+        forge.pending_updates(),
+        0,
+        "a refused push left pending updates"
+    );
+
+    let Response::RefVerdicts { verdicts } =
+        forge.ask(GIT, &check_refs(&session, alice, "fast_forward"))
+    else {
+        panic!("check_refs did not answer with verdicts");
+    };
+    assert!(verdicts[0].allowed, "a fast-forward with W: {verdicts:?}");
+    assert_eq!(forge.pending_updates(), 1);
+}
+
+#[test]
+fn check_refs_with_a_user_but_no_key_is_refused() {
+    let (forge, _, _) = Forge::with_alice_and_bob();
+    let line = serde_json::json!({
+        "op": "check_refs", "session": null, "user": "alice", "key": null, "repo": "acme/widgets",
+        "updates": [{"ref_name": "refs/heads/main", "old": OLD, "new": NEW, "kind": "fast_forward"}],
+    });
+    let answer = forge.ask(GIT, &line.to_string());
+    assert_eq!(error_kind(&answer), Some(ErrorKind::Refused), "{answer:?}");
+    assert_eq!(forge.pending_updates(), 0);
+}
+
+#[test]
+fn bad_input_is_refused_and_changes_nothing() {
+    let (forge, _, _) = Forge::with_alice_and_bob();
+    let invalid = [
+        r#"{"op":"user_add","user":"alice"}"#.to_owned(),
+        r#"{"op":"key_add","user":"alice","key":"not a key"}"#.to_owned(),
+        serde_json::json!({"op": "key_add", "user": "bob", "key": ALICE_KEY}).to_string(),
+        serde_json::json!({"op": "key_add", "user": "alice", "key": BOB_KEY, "expires": "2001-01-01T00:00:00Z"}).to_string(),
+        serde_json::json!({"op": "key_add", "user": "carol", "key": BOB_KEY.replace("IBm3", "IBm4")}).to_string(),
+        r#"{"op":"repo_create","repo":"acme/widgets","description":"","public":false}"#.to_owned(),
+        r#"{"op":"repo_create","repo":"acme/gadgets","description":"two\nlines","public":false}"#.to_owned(),
+        r#"{"op":"repo_create","repo":"acme/gadgets","description":"","public":false,"creator":"carol"}"#.to_owned(),
+        r#"{"op":"grant","repo":"acme/gadgets","user":"alice","access":"read"}"#.to_owned(),
+        r#"{"op":"grant","repo":"acme/widgets","user":"carol","access":"read"}"#.to_owned(),
+        r#"{"op":"user_remove","user":"carol"}"#.to_owned(),
+        r#"{"op":"repo_remove","repo":"acme/gadgets"}"#.to_owned(),
+    ];
+    let before = forge.state();
+    for line in &invalid {
+        let answer = forge.ask(ADMIN, line);
+        assert_eq!(
+            error_kind(&answer),
+            Some(ErrorKind::Refused),
+            "{line}: {answer:?}"
+        );
+        assert_eq!(
+            forge.state(),
+            before,
+            "{line} was refused but changed the state"
+        );
+    }
+    assert!(
+        !forge.repos.path().join("acme/gadgets.git").exists(),
+        "a refused repo_create left a folder behind"
+    );
+}
+
+/// Returns the number a key identity is written as on the wire (`17` for `key-17`).
+fn key_number(key: KeyId) -> i64 {
+    serde_json::to_value(key)
+        .ok()
+        .and_then(|value| value.as_i64())
+        .expect("a key id is a number on the wire")
+}

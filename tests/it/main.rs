@@ -1,0 +1,25 @@
+//! forge's one integration-test binary: every former `tests/*.rs` crate is a module here, so the
+//! suite links once instead of once per file.
+//!
+//! Each module runs the real binaries: against a real forged on a temporary socket and SQLite
+//! file (`forgectl`, `forge_shell`, ...), or end to end through a real sshd and git (`e2e_*`),
+//! all through `common`. `modules` fails when a `.rs` file under `tests/` is not declared here
+//! (or in the `mod.rs` of its folder), since cargo would then silently never build it.
+
+mod common;
+
+mod e2e_certs;
+mod e2e_clone;
+mod e2e_keys;
+mod e2e_policy;
+mod e2e_push;
+mod exit_codes;
+mod forge_shell;
+mod forgectl;
+mod gitolite_import;
+mod gitolite_parity;
+mod gitolite_parse;
+mod man_pages;
+mod modules;
+mod setup_sshd;
+mod socket_activation;
