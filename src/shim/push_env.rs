@@ -136,7 +136,7 @@ mod tests {
         (ENV_USER, "alice"),
         (ENV_KEY_ID, "17"),
         (ENV_REPO, "acme/widgets"),
-        (ENV_SESSION, "18a3f0c2d4e5f601"),
+        (ENV_SESSION, "5f0c2d4e18a3f601b7d94e2a0c6f1b38"),
     ];
 
     #[test]
