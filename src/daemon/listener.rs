@@ -1,7 +1,10 @@
 //! The Unix socket: taking it from systemd (socket activation) or binding it safely, accepting
 //! connections, and serving each connection's requests on its own thread.
 
-use super::{Daemon, Error, handlers, peer::Caller};
+use crate::daemon::error::Error;
+use crate::daemon::handlers;
+use crate::daemon::peer::Caller;
+use crate::daemon::state::Daemon;
 use crate::wire::{self, ErrorKind, Request, Response};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use std::io::{BufReader, ErrorKind as IoErrorKind};

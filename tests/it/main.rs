@@ -19,6 +19,7 @@ mod forgectl;
 mod gitolite_import;
 mod gitolite_parity;
 mod gitolite_parse;
+mod layout;
 mod man_pages;
 mod modules;
 mod setup_sshd;

@@ -1,8 +1,10 @@
 //! What admins ask through `forgectl`: users, keys, repositories, grants, decisions, the audit
 //! log, status and `authorized_keys`.
 
-use super::{Daemon, Failure, Handled, creation, listing};
+use super::answer::{Failure, Handled};
+use super::{creation, listing};
 use crate::daemon::disk;
+use crate::daemon::state::Daemon;
 use crate::policy::Access;
 use crate::types::keys::{self, Fingerprint, PublicKey, Title};
 use crate::types::repo_name::RepoName;

@@ -2,7 +2,9 @@
 //! (`forgectl ca`, `forgectl principal`), and the `authorized_principals` lines `forge-keys
 //! --principals` asks for at each certificate login.
 
-use super::{Daemon, Failure, Handled, listing};
+use super::answer::{Failure, Handled};
+use super::listing;
+use crate::daemon::state::Daemon;
 use crate::store;
 use crate::types::certs::{CaName, Presented, Principal};
 use crate::types::identity::Identity;

@@ -3,8 +3,10 @@
 //! once policy allows it (a clone or push of a missing repository, `create`, `repo create
 //! --creator`).
 
-use super::Failure;
-use crate::daemon::{Daemon, disk};
+use super::answer::Failure;
+use crate::daemon::disk;
+use crate::daemon::state::Daemon;
+use crate::policy::RepoState;
 use crate::policy::decide;
 use crate::store::{self, RepoFacts};
 use crate::types::repo_name::RepoName;
@@ -78,4 +80,9 @@ pub(super) fn from_pattern(
         .store
         .repo_facts(repo)?
         .ok_or_else(|| Failure::internal(format!("repository '{repo}' vanished while created")))
+}
+
+/// Returns the state policy decides on for an existing repository.
+pub(super) fn state_of<'a>(repo: &'a RepoName, facts: &'a RepoFacts) -> RepoState<'a> {
+    RepoState::existing(repo.as_str(), facts.creator.as_deref(), &facts.roles)
 }

@@ -1,7 +1,10 @@
 //! Questions `forge-hook` asks: may these ref updates happen (pre-receive), and these happened
 //! (post-receive).
 
-use super::{Caller, Daemon, Failure, Handled, state_of};
+use super::answer::{Failure, Handled};
+use super::creation::state_of;
+use crate::daemon::peer::Caller;
+use crate::daemon::state::Daemon;
 use crate::policy::decide::{self, RefDecision, Refusal};
 use crate::policy::update_facts;
 use crate::policy::{ObjectId, RefUpdate, UpdateKind};

@@ -2,6 +2,7 @@
 //! it at all, so a new op cannot skip that check.
 
 mod admin;
+mod answer;
 mod cas;
 mod creation;
 mod hook;
@@ -11,59 +12,9 @@ mod shell;
 #[cfg(test)]
 mod tests;
 
-use super::{Caller, Daemon};
-use crate::policy::RepoState;
-use crate::store::{self, RepoFacts};
-use crate::types::repo_name::RepoName;
+use crate::daemon::peer::Caller;
+use crate::daemon::state::Daemon;
 use crate::wire::{ErrorKind, Request, Response};
-
-/// A handler's failure: what kind, and the one line the client shows.
-#[derive(Debug)]
-pub(super) struct Failure {
-    kind: ErrorKind,
-    message: String,
-}
-
-impl Failure {
-    fn refused(message: impl Into<String>) -> Failure {
-        Failure {
-            kind: ErrorKind::Refused,
-            message: message.into(),
-        }
-    }
-
-    fn denied() -> Failure {
-        Failure {
-            kind: ErrorKind::Denied,
-            message: "denied".into(),
-        }
-    }
-
-    fn internal(message: impl Into<String>) -> Failure {
-        Failure {
-            kind: ErrorKind::Internal,
-            message: message.into(),
-        }
-    }
-}
-
-impl From<store::Error> for Failure {
-    fn from(error: store::Error) -> Failure {
-        match error {
-            store::Error::AlreadyExists { .. } | store::Error::NotFound { .. } => {
-                Failure::refused(error.to_string())
-            }
-            _ => Failure::internal(format!("{:#}", anyhow::Error::new(error))),
-        }
-    }
-}
-
-type Handled = Result<Response, Failure>;
-
-/// Returns the state policy decides on for an existing repository.
-fn state_of<'a>(repo: &'a RepoName, facts: &'a RepoFacts) -> RepoState<'a> {
-    RepoState::existing(repo.as_str(), facts.creator.as_deref(), &facts.roles)
-}
 
 /// Answers `request` from `caller`; `id` names the request in the log and in error answers.
 pub(super) fn handle(daemon: &Daemon, caller: &Caller, request: Request, id: &str) -> Response {

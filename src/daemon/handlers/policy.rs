@@ -1,7 +1,9 @@
 //! Policy questions and changes: explaining a decision, creating repositories from patterns,
 //! the roles their creators hand out, and exporting, applying and importing the policy.
 
-use super::{Daemon, Failure, Handled, creation, state_of};
+use super::answer::{Failure, Handled};
+use super::{creation, creation::state_of};
+use crate::daemon::state::Daemon;
 use crate::policy::decide;
 use crate::policy::document::{Document, RuleRow};
 use crate::policy::{Need, RepoState};

@@ -2,7 +2,9 @@
 //! (creating the repository from a pattern on the way, as gitolite does), who is behind it,
 //! what can they reach.
 
-use super::{Daemon, Failure, Handled, creation, state_of};
+use super::answer::{Failure, Handled};
+use super::{creation, creation::state_of};
+use crate::daemon::state::Daemon;
 use crate::policy::decide::{self, Decision};
 use crate::policy::{Access, Need, Op, RepoState};
 use crate::types::identity::Identity;

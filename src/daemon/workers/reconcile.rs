@@ -5,7 +5,7 @@
 //! confirmed. Any other did not happen (git refused it, or the push died) and is dropped. A
 //! repository that cannot be opened leaves its rows pending for the next round.
 
-use crate::daemon::Daemon;
+use crate::daemon::state::Daemon;
 use crate::store::PendingUpdate;
 use crate::types::repo_name::RepoName;
 use std::collections::HashMap;

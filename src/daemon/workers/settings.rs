@@ -6,7 +6,8 @@
 //! It runs in a thread of its own after forged starts listening, so a restart at thousands of
 //! repositories does not keep clients waiting.
 
-use crate::daemon::{Daemon, disk};
+use crate::daemon::disk;
+use crate::daemon::state::Daemon;
 
 /// Checks every registered repository that has a folder and fixes the settings that differ.
 pub(crate) fn align_all(daemon: &Daemon) {
