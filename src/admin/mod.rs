@@ -8,3 +8,4 @@ pub mod authorized_keys;
 pub mod gitolite;
 pub mod input;
 pub mod sshd_setup;
+pub mod table;

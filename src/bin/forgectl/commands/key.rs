@@ -1,10 +1,9 @@
 //! `forgectl key add|list|remove`.
 
 use crate::output;
-use forge::admin::input;
+use forge::admin::{input, table};
 use forge::cli::forgectl::key::Command;
 use forge::exit::{Code, Failure};
-use forge::types::timestamp::Timestamp;
 use forge::wire::client::Client;
 use forge::wire::{Request, Response};
 use std::path::Path;
@@ -57,41 +56,7 @@ pub fn run(client: &Client, command: Command) -> Result<Code, Failure> {
             if json {
                 output::json(&keys)?;
             } else {
-                let rows: Vec<_> = keys
-                    .iter()
-                    .map(|k| {
-                        let or = |at: Option<Timestamp>, none: &str| {
-                            at.map_or_else(|| none.to_owned(), |at| at.to_string())
-                        };
-                        vec![
-                            k.user.to_string(),
-                            k.id.to_string(),
-                            k.algorithm.clone(),
-                            k.fingerprint.to_string(),
-                            if k.title.is_empty() {
-                                "-".to_owned()
-                            } else {
-                                k.title.clone()
-                            },
-                            k.created.to_string(),
-                            or(k.last_used, "never"),
-                            or(k.expires, "never"),
-                        ]
-                    })
-                    .collect();
-                output::table(
-                    &[
-                        "USER",
-                        "ID",
-                        "TYPE",
-                        "FINGERPRINT",
-                        "TITLE",
-                        "CREATED",
-                        "LAST-USED",
-                        "EXPIRES",
-                    ],
-                    &rows,
-                );
+                output::lines(table::of(&keys));
             }
         }
         Command::Remove { fingerprint } => {
