@@ -5,6 +5,7 @@
 use crate::common;
 
 use common::TestEnv;
+use std::os::unix::ffi::OsStrExt;
 
 /// alice writes acme/widgets (a grant: `RW+` on every ref), bob reads it; `policy` (a policy
 /// file) is applied first when given.
@@ -36,6 +37,38 @@ fn pushed_main(env: &TestEnv) -> (common::sshd::Person, String) {
     let pushed = alice.git_in("work", ["push", "-q", "forge:acme/widgets", "main"]);
     assert_eq!(pushed.code, Some(0), "{pushed}\n{}", env.logs());
     (alice, main)
+}
+
+// https://github.com/forge/forge/issues/11
+#[test]
+fn regression_11_a_path_rule_decides_file_names_that_are_not_utf8() {
+    let env = forge(Some(
+        r#"
+[[rule]]
+repos = ["acme/widgets"]
+perm = "-"
+refs = ["NAME/secrets/"]
+users = ["alice"]
+"#,
+    ));
+    let (alice, _) = pushed_main(&env);
+    let folder = alice.home.join("work/secrets");
+    std::fs::create_dir_all(&folder).unwrap();
+    let name = std::ffi::OsStr::from_bytes(b"\xff.conf");
+    std::fs::write(folder.join(name), "token").unwrap();
+    for args in [
+        vec!["add", "secrets"],
+        vec!["commit", "-q", "-m", "a secret"],
+    ] {
+        let outcome = alice.git_in("work", &args);
+        assert_eq!(outcome.code, Some(0), "{outcome}");
+    }
+    let pushed = alice.git_in("work", ["push", "forge:acme/widgets", "main"]);
+    assert_ne!(pushed.code, Some(0), "{pushed}");
+    assert!(
+        pushed.stderr.contains("forge: refs/heads/main: ") && pushed.stderr.contains("not UTF-8"),
+        "{pushed}"
+    );
 }
 
 // https://github.com/forge/forge/issues/11
