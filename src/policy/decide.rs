@@ -252,7 +252,7 @@ pub fn ref_update(
 }
 
 /// Returns whether path rules can decide `path`: it names the file as it is (no U+FFFD, which
-/// stands for bytes that were not UTF-8, see [`crate::policy::update_facts::changed_paths`])
+/// stands for bytes that were not UTF-8, see `update_facts::changed_paths`)
 /// and holds no control character, which a rule's `.` or `$` would read differently from git.
 fn is_decidable_path(path: &str) -> bool {
     !path

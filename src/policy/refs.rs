@@ -106,7 +106,7 @@ impl RefName {
 ///
 /// Such a ref (a replace ref, a note, ...) changes what git serves for other refs or lives
 /// beside them, so forge lets a push touch it only through a rule whose refex names this
-/// namespace literally (see [`crate::policy::engine`]). `None` for branches, tags, virtual refs
+/// namespace literally (see the `engine` module doc). `None` for branches, tags, virtual refs
 /// and anything not under `refs/`.
 pub fn namespace_outside_branches_and_tags(reference: &str) -> Option<&str> {
     let rest = reference.strip_prefix("refs/")?;

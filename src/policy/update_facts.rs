@@ -44,7 +44,7 @@ pub fn classify(repo: &git2::Repository, old: &ObjectId, new: &ObjectId) -> Upda
 ///
 /// Every name is listed, whatever its bytes: the wire carries names as JSON strings, so a name
 /// that is not UTF-8 is sent with U+FFFD in place of its bad bytes, which path rules refuse
-/// to decide ([`crate::policy::decide::ref_update`]) rather than leave out.
+/// to decide (`decide::ref_update`) rather than leave out.
 pub fn changed_paths(
     repo: &git2::Repository,
     old: &ObjectId,
