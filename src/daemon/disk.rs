@@ -107,13 +107,16 @@ fn init_bare(path: &Path, hooks: &Path) -> Result<(), Error> {
 }
 
 /// The configuration every forge repository carries (see [`create_bare`]).
-fn forge_settings(hooks_path: &str) -> [(&'static str, &str); 5] {
+fn forge_settings(hooks_path: &str) -> [(&'static str, &str); 6] {
     [
         ("core.hooksPath", hooks_path),
         ("receive.fsckObjects", "true"),
         ("core.fsync", "committed"),
         ("core.fsyncMethod", "fsync"),
         ("core.logAllRefUpdates", "true"),
+        // No refs/replace/ ref changes what any git run on the repository reads (#11);
+        // forge-shell also sets it, above every file, for the services it starts.
+        ("core.useReplaceRefs", "false"),
     ]
 }
 

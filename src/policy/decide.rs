@@ -7,6 +7,7 @@
 //! these, so what is measured and what is served is what decides.
 
 use super::{Access, Need, Op, Policy, RefUpdate, RepoState, Verdict};
+use crate::types::shown::shown;
 use std::fmt;
 
 impl<'a> RepoState<'a> {
@@ -230,6 +231,16 @@ pub fn ref_update(
             "too many changed files to check the path rules; push in smaller steps".into(),
         );
     };
+    if let Some(path) = paths.iter().find(|path| !is_decidable_path(path)) {
+        return decision(
+            false,
+            format!(
+                "{}: this file name is not UTF-8 or holds a control character, which path \
+                 rules cannot decide; rename the file",
+                shown(path)
+            ),
+        );
+    }
     for path in paths {
         let name = format!("VREF/NAME/{path}");
         let by_path = policy.access(repo, user, need, Some(&name), Some(user));
@@ -238,6 +249,15 @@ pub fn ref_update(
         }
     }
     decision(true, by_ref.reason())
+}
+
+/// Returns whether path rules can decide `path`: it names the file as it is (no U+FFFD, which
+/// stands for bytes that were not UTF-8, see `update_facts::changed_paths`)
+/// and holds no control character, which a rule's `.` or `$` would read differently from git.
+fn is_decidable_path(path: &str) -> bool {
+    !path
+        .chars()
+        .any(|c| c == char::REPLACEMENT_CHARACTER || c.is_control())
 }
 
 #[cfg(test)]
@@ -468,6 +488,57 @@ mod tests {
                     .into()
             }
         );
+    }
+
+    // https://github.com/forge/forge/issues/11
+    #[test]
+    fn regression_11_a_file_name_path_rules_cannot_decide_is_refused() {
+        let policy = policy(
+            &[
+                ("acme/widgets", "RW+", "", "alice"),
+                ("acme/widgets", "-", "VREF/NAME/secrets/", "alice"),
+            ],
+            &[],
+        );
+        let repo = RepoState::existing("acme/widgets", None, &[]);
+        let base = update("refs/heads/main", OLD, NEW, UpdateKind::FastForward);
+        for (path, allowed) in [
+            ("docs/\u{e9}t\u{e9}.md", true),
+            ("docs/\u{fffd}.conf", false),
+            ("secrets/\u{fffd}.conf", false),
+            ("docs/a\nb", false),
+            ("docs/\u{1b}[31m", false),
+            ("docs/\u{7f}", false),
+            ("docs/\u{85}", false),
+        ] {
+            let decided = ref_update(
+                &policy,
+                &repo,
+                Pusher::User("alice"),
+                &with_paths(base.clone(), Some(&["src/lib.rs", path])),
+            );
+            assert_eq!(decided.allowed, allowed, "{path:?}: {}", decided.reason);
+            if !allowed {
+                assert!(
+                    decided.reason.contains(
+                        "this file name is not UTF-8 or holds a control character, which path \
+                         rules cannot decide; rename the file"
+                    ) && !decided.reason.chars().any(char::is_control),
+                    "{}",
+                    decided.reason
+                );
+            }
+        }
+        let unruled = policy_without_path_rules();
+        let odd = with_paths(base, Some(&["docs/\u{fffd}.conf"]));
+        assert!(
+            ref_update(&unruled, &repo, Pusher::User("alice"), &odd).allowed,
+            "without a path rule, no name needs deciding"
+        );
+    }
+
+    fn policy_without_path_rules() -> Policy {
+        policy(&[("acme/widgets", "RW+", "", "alice")], &[])
     }
 
     #[test]

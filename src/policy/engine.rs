@@ -16,8 +16,17 @@
 //!    With a ref, a rule whose refex does not match is skipped; a deny rule that matches denies.
 //! 4. The first rule whose permission grants the need allows. Nothing matching denies ("by
 //!    fallthru"). For a virtual ref (`VREF/NAME/...`) falling through allows.
+//!
+//! One step is forge's own, not gitolite's: for a ref outside `refs/heads/` and `refs/tags/`
+//! (`refs/replace/<id>`, `refs/notes/commits`, ...), an allow rule counts only if its refex
+//! names that ref's namespace literally, that is begins with `refs/<namespace>/` (`refs/replace/`,
+//! `refs/notes/.*`). The blanket `refs/.*` of a rule without refs (and so of every grant), and
+//! regexes such as `refs/(replace|notes)/`, name none: a writer of every branch may not plant a
+//! replace ref that makes `main` read as other content. Deny rules still deny as they match.
+//! When only such uncounted rules would have allowed, the verdict is "by namespace"
+//! ([`By::Namespace`]).
 
-use super::refs::{RefUpdate, UpdateKind};
+use super::refs::{RefUpdate, UpdateKind, namespace_outside_branches_and_tags};
 use super::rules::{Need, Op, RepoOption, RepoSpec, Rule, Subject};
 use crate::exit::{Classify, Code};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -83,6 +92,9 @@ pub enum By<'p> {
     Fallthru,
     /// `^C` was asked for a repository that exists.
     Existence,
+    /// The ref is outside `refs/heads/` and `refs/tags/`, and the only rules that would have
+    /// allowed it do not name its namespace (see the module doc).
+    Namespace,
 }
 
 /// The answer to one access question, with everything needed to explain it.
@@ -121,6 +133,7 @@ impl Verdict<'_> {
             }
             By::Fallthru => "fallthru".to_owned(),
             By::Existence => "existence".to_owned(),
+            By::Namespace => "namespace".to_owned(),
         };
         let reference = self
             .reference
@@ -165,6 +178,14 @@ impl Verdict<'_> {
                 self.need
             ),
             By::Existence => format!("denied: repository '{}' already exists", self.repo),
+            By::Namespace => format!(
+                "denied: refs outside refs/heads/ and refs/tags/ need a rule naming them ({}); \
+                 ask an admin",
+                self.reference
+                    .as_deref()
+                    .and_then(namespace_outside_branches_and_tags)
+                    .unwrap_or("refs/")
+            ),
         }
     }
 }
@@ -547,6 +568,8 @@ impl Policy {
         let deny_rules = self
             .option_in(&held, "deny-rules")
             .is_some_and(|value| !value.is_empty() && value != "0");
+        let namespace = reference.and_then(namespace_outside_branches_and_tags);
+        let mut unnamed = false;
         for rule in self.rules_in(&held, repo, user) {
             let is_deny = rule.perm.is_deny();
             match reference {
@@ -558,8 +581,15 @@ impl Policy {
                 return verdict(false, By::Rule(rule));
             }
             if need.is_granted_by(&rule.perm) {
+                if namespace.is_some_and(|namespace| !rule.refex.names(namespace)) {
+                    unnamed = true;
+                    continue;
+                }
                 return verdict(true, By::Rule(rule));
             }
+        }
+        if unnamed {
+            return verdict(false, By::Namespace);
         }
         let is_vref = reference.is_some_and(|r| r.starts_with("VREF/"));
         verdict(is_vref, By::Fallthru)

@@ -646,3 +646,65 @@ fn generic_names_replace_the_creators_first_whole_word() {
     );
     assert_eq!(generic_name("pub/bob/x", "alice"), None);
 }
+
+#[test]
+fn refs_outside_branches_and_tags_need_a_rule_naming_their_namespace() {
+    let mut conf = Conf::default();
+    conf.rule("foo", "-", "refs/notes/private", "alice")
+        .rule("foo", "RW+", "", "alice bob")
+        .rule("foo", "RW+", "refs/notes/", "alice")
+        .rule("foo", "RW+", "refs/(replace|notes)/", "bob");
+    let policy = conf.build();
+    let rows = [
+        ("alice", "refs/heads/main", "refs/.*"),
+        ("alice", "refs/tags/v1", "refs/.*"),
+        ("alice", "refs/notes/commits", "refs/notes/"),
+        (
+            "alice",
+            "refs/notes/private",
+            "W refs/notes/private foo alice DENIED by refs/notes/private",
+        ),
+        (
+            "alice",
+            "refs/replace/1111",
+            "W refs/replace/1111 foo alice DENIED by namespace",
+        ),
+        (
+            "bob",
+            "refs/notes/commits",
+            "W refs/notes/commits foo bob DENIED by namespace",
+        ),
+        (
+            "carol",
+            "refs/replace/1111",
+            "W refs/replace/1111 foo carol DENIED by fallthru",
+        ),
+    ];
+    for (user, reference, line) in rows {
+        assert_eq!(
+            ask(&policy, "foo", user, "W", Some(reference)),
+            line,
+            "{user} {reference}"
+        );
+    }
+    let verdict = policy.access(
+        &existing("foo"),
+        "alice",
+        Need::parse("W").unwrap(),
+        Some("refs/replace/1111"),
+        None,
+    );
+    assert_eq!(
+        verdict.reason(),
+        "denied: refs outside refs/heads/ and refs/tags/ need a rule naming them \
+         (refs/replace/); ask an admin"
+    );
+    let any = policy.access(
+        &existing("foo"),
+        "bob",
+        Need::parse("W").unwrap(),
+        None,
+        None,
+    );
+    assert!(any.allowed, "the SSH-time check names no ref");
+}

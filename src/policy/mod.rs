@@ -12,6 +12,17 @@
 //!
 //! [`Access`] is the level a `forgectl grant` gives: `read` stands for the rule `R`, `write` and
 //! `admin` for `RW+`.
+//!
+//! Where forge is stricter than gitolite, on purpose (issue #11):
+//!
+//! - A ref outside `refs/heads/` and `refs/tags/` (`refs/replace/<id>`, `refs/notes/...`) is
+//!   pushed only through an allow rule whose refex names its namespace literally: it begins with
+//!   `refs/<namespace>/` (for a ref with no second `/`, such as `refs/stash`, with the whole
+//!   ref). The blanket `refs/.*` of a rule without refs, so of every grant, names none, nor do
+//!   regexes like `refs/(replace|notes)/`. Deny rules deny as they match. See [`engine`].
+//! - A path rule decides file names as they are; a changed file whose name is not UTF-8 or
+//!   holds a control character cannot be decided, and a push with one is refused wherever a
+//!   path rule applies to the pusher. See [`decide::ref_update`].
 
 pub mod decide;
 pub mod document;

@@ -101,6 +101,24 @@ impl RefName {
     }
 }
 
+/// Returns the namespace of `reference` when it is a ref outside `refs/heads/` and
+/// `refs/tags/`: `refs/<name>/` (or the whole ref when it has no second `/`, as `refs/stash`).
+///
+/// Such a ref (a replace ref, a note, ...) changes what git serves for other refs or lives
+/// beside them, so forge lets a push touch it only through a rule whose refex names this
+/// namespace literally (see the `engine` module doc). `None` for branches, tags, virtual refs
+/// and anything not under `refs/`.
+pub fn namespace_outside_branches_and_tags(reference: &str) -> Option<&str> {
+    let rest = reference.strip_prefix("refs/")?;
+    if rest.starts_with("heads/") || rest.starts_with("tags/") {
+        return None;
+    }
+    let end = rest
+        .find('/')
+        .map_or(reference.len(), |at| "refs/".len() + at + 1);
+    Some(&reference[..end])
+}
+
 macro_rules! display_and_deserialize_by_parse {
     ($type:ident) => {
         impl fmt::Display for $type {
@@ -260,6 +278,27 @@ mod tests {
             &long,
         ] {
             assert!(RefName::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn refs_outside_branches_and_tags_have_a_namespace() {
+        for (reference, namespace) in [
+            ("refs/heads/main", None),
+            ("refs/tags/v1", None),
+            ("VREF/NAME/refs/replace/x", None),
+            ("refs/replace/1111", Some("refs/replace/")),
+            ("refs/notes/commits", Some("refs/notes/")),
+            ("refs/heads", Some("refs/heads")),
+            ("refs/stash", Some("refs/stash")),
+            ("refs/headsx/y", Some("refs/headsx/")),
+            ("refs/for/main/x", Some("refs/for/")),
+        ] {
+            assert_eq!(
+                namespace_outside_branches_and_tags(reference),
+                namespace,
+                "{reference}"
+            );
         }
     }
 

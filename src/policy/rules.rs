@@ -299,6 +299,12 @@ impl Refex {
         self.text.starts_with("VREF/")
     }
 
+    /// Returns whether this refex names `namespace` (`refs/replace/`, say): its text begins with
+    /// it, literally. The blanket `refs/.*` (an empty refex) names no namespace.
+    pub fn names(&self, namespace: &str) -> bool {
+        self.text.starts_with(namespace)
+    }
+
     /// Returns whether `reference` starts with a match of this refex, with `/USER/` standing for
     /// `user`.
     pub fn matches(&self, reference: &str, user: &str) -> bool {
@@ -625,6 +631,22 @@ mod tests {
         assert!(!personal.matches("refs/heads/personal/bob/x", "joe"));
         for bad in ["ma;ster", "a b", "x\n", "(unclosed"] {
             assert!(Refex::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn only_a_refex_spelling_a_namespace_out_names_it() {
+        for (refex, named) in [
+            ("refs/replace/", true),
+            ("refs/replace/[0-9a-f]+$", true),
+            ("", false),
+            ("refs/.*", false),
+            ("refs/(replace|notes)/", false),
+            ("refs/replace.*", false),
+            ("refs/notes/", false),
+        ] {
+            let refex = Refex::parse(refex).unwrap();
+            assert_eq!(refex.names("refs/replace/"), named, "{}", refex.as_str());
         }
     }
 

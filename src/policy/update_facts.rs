@@ -41,6 +41,10 @@ pub fn classify(repo: &git2::Repository, old: &ObjectId, new: &ObjectId) -> Upda
 /// Returns the files that differ between the trees of `old` and `new` (every file of the
 /// tree on a create or a delete), as gitolite's path rules see them; `None` when there are
 /// more than [`MAX_PATHS`] or the trees cannot be read.
+///
+/// Every name is listed, whatever its bytes: the wire carries names as JSON strings, so a name
+/// that is not UTF-8 is sent with U+FFFD in place of its bad bytes, which path rules refuse
+/// to decide (`decide::ref_update`) rather than leave out.
 pub fn changed_paths(
     repo: &git2::Repository,
     old: &ObjectId,
@@ -60,10 +64,12 @@ pub fn changed_paths(
     let mut paths = Vec::new();
     for delta in diff.deltas() {
         for file in [delta.old_file(), delta.new_file()] {
-            if let Some(path) = file.path().and_then(|p| p.to_str())
-                && paths.last().is_none_or(|last: &String| last != path)
-            {
-                paths.push(path.to_owned());
+            let Some(bytes) = file.path_bytes() else {
+                continue;
+            };
+            let path = String::from_utf8_lossy(bytes);
+            if paths.last().is_none_or(|last: &String| *last != path) {
+                paths.push(path.into_owned());
             }
         }
         if paths.len() > MAX_PATHS {
@@ -98,6 +104,29 @@ pub fn has_merges(repo: &git2::Repository, old: &ObjectId, new: &ObjectId) -> bo
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_that_are_not_utf8_are_listed_not_left_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = git2::Repository::init_bare(dir.path()).unwrap();
+        let blob = repo.blob(b"token").unwrap();
+        let mut secrets = repo.treebuilder(None).unwrap();
+        secrets.insert(&b"\xff.conf"[..], blob, 0o100644).unwrap();
+        let secrets = secrets.write().unwrap();
+        let mut root = repo.treebuilder(None).unwrap();
+        root.insert("secrets", secrets, 0o040000).unwrap();
+        root.insert("readme", blob, 0o100644).unwrap();
+        let tree = repo.find_tree(root.write().unwrap()).unwrap();
+        let signature = git2::Signature::now("t", "t@example.com").unwrap();
+        let commit = repo
+            .commit(None, &signature, &signature, "1", &tree, &[])
+            .unwrap();
+        let zero = ObjectId::parse(&"0".repeat(40)).unwrap();
+        let new = ObjectId::parse(&commit.to_string()).unwrap();
+        let mut paths = changed_paths(&repo, &zero, &new).unwrap();
+        paths.sort();
+        assert_eq!(paths, ["readme", "secrets/\u{fffd}.conf"]);
+    }
 
     #[test]
     fn updates_are_classified_by_ancestry() {

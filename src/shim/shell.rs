@@ -48,14 +48,8 @@ pub enum Error {
     #[error("asking forged failed")]
     Service(#[source] client::Error),
     /// git could not be started.
-    #[error("cannot start {program}")]
-    Exec {
-        /// The git program.
-        program: &'static str,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Exec(git::Error),
     /// Writing the answer to the user failed.
     #[error("cannot write the answer")]
     Write(#[source] std::io::Error),
@@ -70,7 +64,7 @@ impl Classify for Error {
             | Error::UnknownCertificate
             | Error::Refused { .. } => Code::Refused,
             Error::Service(e) => e.code(),
-            Error::Exec { .. } | Error::Write(_) => Code::Internal,
+            Error::Exec(_) | Error::Write(_) => Code::Internal,
         }
     }
 
@@ -79,7 +73,9 @@ impl Classify for Error {
         match self {
             Error::Command(e) => format!("{e}; the command 'help' lists what forge runs"),
             Error::Service(e) => e.remote_line(),
-            Error::Exec { program, .. } => format!("cannot start {program}; tell your admin"),
+            Error::Exec(git::Error::Program { program, .. }) => {
+                format!("cannot start {program}; tell your admin")
+            }
             _ => self.to_string(),
         }
     }
@@ -125,7 +121,10 @@ pub fn run(
             let grant = client
                 .check(&identity, &repo, access)
                 .map_err(Error::Service)?
-                .ok_or(Error::Denied { repo, access })?;
+                .ok_or_else(|| Error::Denied {
+                    repo: repo.clone(),
+                    access,
+                })?;
             let session = git::Session {
                 user: grant.user.to_string(),
                 identity,
@@ -135,11 +134,11 @@ pub fn run(
                 forge_hook: config.forge_hook.clone(),
             };
             let env = git::environment(&session, invocation.home, invocation.git_protocol);
-            let source = git::exec(service, &grant.path, env);
-            Err(Error::Exec {
-                program: service.program(),
-                source,
-            })
+            match git::exec(service, &grant.path, env) {
+                // Gone since forged's check: it reads exactly like a missing repository.
+                git::Error::Repository(_) => Err(Error::Denied { repo, access }),
+                failed => Err(Error::Exec(failed)),
+            }
         }
         SshCommand::User(UserCommand::Whoami) => {
             let user = client

@@ -202,7 +202,7 @@ fn pages() -> Vec<(&'static str, Page)> {
                     ),
                     (
                         "GIT_PROTOCOL",
-                        "Passed on to git when well formed, for git's protocol v2 (sshd needs AcceptEnv GIT_PROTOCOL).",
+                        "Passed on to git when in git's own grammar, less any version=2 item: git's protocol v2 serves objects no ref reaches, so forge serves v0 (sshd needs AcceptEnv GIT_PROTOCOL).",
                     ),
                     (
                         "HOME",
