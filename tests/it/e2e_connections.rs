@@ -249,14 +249,9 @@ fn regression_11_long_lines_from_an_account_without_a_role_are_cut_at_its_limit(
     env.forgectl_ok(["status"]);
 }
 
-/// Regression test for #11: a push of 100 new branches of a repository with 5,000 files (every
-/// path of each sent for path rules: more than any one request line may hold) is accepted and
-/// audited.
-#[test]
-fn regression_11_a_push_of_100_branches_of_5000_files_is_accepted_and_audited() {
-    let mut env = with_alice();
-    env.start_sshd();
-    let alice = env.as_user("alice");
+/// Makes `big` in alice's home: one commit of 5,000 files with longish names on main and on
+/// 100 branches `b000`..`b099`.
+fn big_repository(alice: &common::sshd::Person) {
     assert_eq!(alice.git(["init", "-q", "-b", "main", "big"]).code, Some(0));
     let mut stream = String::from(
         "commit refs/heads/main\nmark :1\ncommitter alice <alice@example.com> 1700000000 +0000\n\
@@ -282,6 +277,17 @@ fn regression_11_a_push_of_100_branches_of_5000_files_is_accepted_and_audited() 
         Some(stream.as_bytes()),
     );
     assert_eq!(imported.code, Some(0), "{imported}");
+}
+
+/// Regression test for #11: a push of 100 new branches of a repository with 5,000 files (every
+/// path of each sent for path rules: more than any one request line may hold) is accepted and
+/// audited.
+#[test]
+fn regression_11_a_push_of_100_branches_of_5000_files_is_accepted_and_audited() {
+    let mut env = with_alice();
+    env.start_sshd();
+    let alice = env.as_user("alice");
+    big_repository(&alice);
 
     let pushed = alice.git_in(
         "big",
@@ -300,4 +306,44 @@ fn regression_11_a_push_of_100_branches_of_5000_files_is_accepted_and_audited() 
     assert!(entries.iter().all(|entry| entry["kind"] == "create"));
     let status = env.forgectl_ok(["status", "--json"]);
     assert!(status.stdout.contains("\"pending_updates\": 0"), "{status}");
+}
+
+/// Regression test for #11: a large push sent in several requests is refused whole when an
+/// update in a later request is refused.
+#[test]
+fn regression_11_a_refusal_in_any_batch_of_a_large_push_refuses_it_all() {
+    let mut env = with_alice();
+    let policy = env.path("policy.toml");
+    std::fs::write(
+        &policy,
+        "[[rule]]\nrepos = [\"acme/widgets\"]\nperm = \"-\"\nrefs = [\"refs/heads/b099\"]\n\
+         users = [\"alice\"]\n\n[[rule]]\nrepos = [\"acme/widgets\"]\nperm = \"RW+\"\n\
+         users = [\"alice\"]\n",
+    )
+    .unwrap();
+    env.forgectl_ok(["policy", "apply", policy.to_str().unwrap()]);
+    env.start_sshd();
+    let alice = env.as_user("alice");
+    big_repository(&alice);
+
+    let pushed = alice.git_in(
+        "big",
+        [
+            "push",
+            "-q",
+            "forge:acme/widgets",
+            "refs/heads/*:refs/heads/*",
+        ],
+    );
+    assert_ne!(pushed.code, Some(0), "{pushed}");
+    assert!(pushed.stderr.contains("refs/heads/b099"), "{pushed}");
+    let log = std::fs::read_to_string(env.path("forged.log")).unwrap();
+    assert!(
+        log.matches("ref update decided").count() > 100,
+        "every batch was decided"
+    );
+    let repository = git2::Repository::open_bare(env.path("repos/acme/widgets.git")).unwrap();
+    assert_eq!(repository.references().unwrap().count(), 0);
+    let listed = env.forgectl_ok(["audit", "--json"]);
+    assert_eq!(listed.stdout.trim(), "[]", "{listed}");
 }
