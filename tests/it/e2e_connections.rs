@@ -69,6 +69,21 @@ for (1 .. $n) {
 waitpid($_, 0) for @kids;
 "#;
 
+/// Asks `$n` small questions in a row on one connection; prints how many were answered.
+const ASK: &str = r#"
+use IO::Socket::UNIX;
+my ($socket, $n) = @ARGV;
+my $s = IO::Socket::UNIX->new(Type => SOCK_STREAM(), Peer => $socket) or die "connect: $!";
+my $answered = 0;
+for (1 .. $n) {
+    print $s '{"v":1,"op":"whoami","key":1}' . "\n";
+    my $answer = <$s>;
+    last unless defined $answer;
+    $answered++;
+}
+print "$answered\n";
+"#;
+
 /// Runs Perl `script` with `args` as `nobody`.
 fn as_nobody(script: &str, args: &[&str]) -> Command {
     let mut command = Command::new("/usr/bin/perl");
@@ -158,6 +173,22 @@ fn regression_11_silent_connections_of_another_account_take_no_login_away() {
     drop(hostile);
     let grown = log_lines(&env) - before;
     assert!(grown < 500, "forged's log grew by {grown} lines");
+}
+
+/// Regression test for #11: an account with no role asking in a loop is refused each time,
+/// and forged logs that once per interval, not once per request.
+#[test]
+fn regression_11_a_stranger_asking_in_a_loop_does_not_flood_the_log() {
+    if !common::running_as_root("the hostile client runs as nobody") {
+        return;
+    }
+    let env = with_alice();
+    let socket = env.socket().display().to_string();
+    let before = log_lines(&env);
+    let outcome = Outcome::of(&mut as_nobody(ASK, &[&socket, "3000"]), None);
+    assert_eq!(outcome.stdout.trim(), "3000", "{outcome}");
+    let grown = log_lines(&env) - before;
+    assert!(grown < 100, "forged's log grew by {grown} lines");
 }
 
 /// Sets forged's soft file limit to `soft` with prlimit(1).

@@ -1,10 +1,10 @@
 //! Serving one admitted connection: reading each request line within the limit of the caller's
 //! role and before a deadline, answering it, and closing the connection when either is broken.
 
-use super::throttle::{LOG_EVERY, Throttle};
 use crate::daemon::handlers;
 use crate::daemon::peer::Caller;
 use crate::daemon::state::Daemon;
+use crate::daemon::throttle::{LOG_EVERY, Throttle};
 use crate::wire::{self, ErrorKind, Request, Response, Role};
 use std::io::{BufReader, ErrorKind as IoErrorKind, Read};
 use std::os::unix::net::UnixStream;

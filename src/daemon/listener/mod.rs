@@ -5,15 +5,14 @@
 //! - [`admission`]: the connection caps per account, per role and in all.
 //! - [`connection`]: one connection's requests, each bounded in size by the caller's role and
 //!   in time by a deadline.
-//! - [`throttle`]: logging a flood of refusals or failures once per interval.
 
 mod admission;
 mod connection;
-mod throttle;
 
 use crate::daemon::error::Error;
 use crate::daemon::peer::Caller;
 use crate::daemon::state::Daemon;
+use crate::daemon::throttle::{LOG_EVERY, Throttle};
 use crate::wire::{ErrorKind, Role};
 use admission::Admission;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
@@ -25,7 +24,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-use throttle::{LOG_EVERY, Throttle};
 
 /// How long open connections get to finish at shutdown.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);

@@ -5,11 +5,11 @@ use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 /// How often each throttled event is logged at most.
-pub(super) const LOG_EVERY: Duration = Duration::from_secs(10);
+pub(in crate::daemon) const LOG_EVERY: Duration = Duration::from_secs(10);
 
 /// One kind of event, logged at most once per interval.
 #[derive(Debug)]
-pub(super) struct Throttle {
+pub(in crate::daemon) struct Throttle {
     every: Duration,
     state: Mutex<State>,
 }
@@ -22,7 +22,7 @@ struct State {
 
 impl Throttle {
     /// Returns a throttle that lets one event through per `every`.
-    pub(super) const fn new(every: Duration) -> Throttle {
+    pub(in crate::daemon) const fn new(every: Duration) -> Throttle {
         Throttle {
             every,
             state: Mutex::new(State {
@@ -34,7 +34,7 @@ impl Throttle {
 
     /// Returns, when this event may be logged now, how many were left out since the last one
     /// logged; `None` when it must be left out.
-    pub(super) fn allow(&self) -> Option<u64> {
+    pub(in crate::daemon) fn allow(&self) -> Option<u64> {
         self.allow_at(Instant::now())
     }
 
