@@ -1,8 +1,10 @@
 //! What `forge-hook` does inside a push: the `FORGE_*` environment contract between
 //! `forge-shell` and the hooks, classifying ref updates, and the pre- and post-receive steps.
 //!
-//! pre-receive sends every update of the push to forged in one `check_refs` request; forged
-//! decides each one and stores the accepted ones as pending under the session. post-receive
+//! pre-receive sends the updates of the push to forged in `check_refs` requests, as few as fit
+//! the git account's line limit ([`wire::MAX_SERVICE_REQUEST_BYTES`]: a push of many branches
+//! with many changed files each is larger); forged decides each one and stores the accepted
+//! ones as pending under the session, and one refusal in any request refuses the push. post-receive
 //! reports what git actually did with one `record` request, which confirms them. If forged dies
 //! in between, it reconciles the pending rows against the real refs when it starts again.
 
@@ -91,15 +93,15 @@ pub fn read_updates(input: impl BufRead) -> Result<Vec<ProposedUpdate>, Error> {
     Ok(updates)
 }
 
-/// Runs pre-receive: classifies `updates`, asks forged, and refuses the push if any update is
-/// refused.
+/// Runs pre-receive: classifies `updates`, asks forged in as many `check_refs` requests as
+/// fit the git account's line limit, and refuses the push if any update is refused.
 pub fn pre_receive(
     client: &Client,
     push: &PushEnv,
     repo: &git2::Repository,
     updates: Vec<ProposedUpdate>,
 ) -> Result<(), Error> {
-    let classified = updates
+    let classified: Vec<RefUpdate> = updates
         .into_iter()
         .map(|update| RefUpdate {
             kind: update_facts::classify(repo, &update.old, &update.new),
@@ -110,30 +112,123 @@ pub fn pre_receive(
             new: update.new,
         })
         .collect();
-    let request = Request::CheckRefs {
+    let request = |updates| Request::CheckRefs {
         session: push.session.clone(),
         user: push.user.clone(),
         identity: push.identity.clone(),
         repo: push.repo.clone(),
-        updates: classified,
+        updates,
     };
-    let verdicts = match client.call(&request).map_err(Error::Service)? {
-        Response::RefVerdicts { verdicts } => verdicts,
-        _ => {
-            return Err(Error::Service(client::Error::Unexpected {
-                op: request.op(),
-            }));
+    let budget = wire::MAX_SERVICE_REQUEST_BYTES
+        .saturating_sub(json_len(&request(Vec::new())) + ENVELOPE_SLACK);
+    for batch in batches(classified, budget) {
+        let request = request(batch);
+        let verdicts = match client.call(&request).map_err(Error::Service)? {
+            Response::RefVerdicts { verdicts } => verdicts,
+            _ => {
+                return Err(Error::Service(client::Error::Unexpected {
+                    op: request.op(),
+                }));
+            }
+        };
+        let mut refusals: Vec<String> = Vec::new();
+        for verdict in verdicts.into_iter().filter(|verdict| !verdict.allowed) {
+            let line = format!("{}: {}", verdict.ref_name, verdict.reason);
+            // An update split over several pieces may be refused by more than one of them.
+            if !refusals.contains(&line) {
+                refusals.push(line);
+            }
         }
-    };
-    let refusals: Vec<String> = verdicts
+        // git refuses the whole push when pre-receive fails, so the batches after a refusal
+        // need no answer; what forged stored as pending for earlier ones is dropped when it
+        // reconciles, since those refs never move.
+        if !refusals.is_empty() {
+            return Err(Error::Refused { refusals });
+        }
+    }
+    Ok(())
+}
+
+/// Room left in a request line for the version field, the newline and the separators.
+const ENVELOPE_SLACK: usize = 64;
+
+/// Returns `updates` in batches whose serialized updates take at most `budget` bytes each, in
+/// their order; an update too large for one batch is split into pieces that differ only in
+/// their paths.
+///
+/// Splitting is sound because forged decides an update's paths one by one, each path rule
+/// refusing on its own (as gitolite's `VREF/NAME`): the pieces are all allowed exactly when
+/// the whole update is, and storing each as pending under the same session and ref stores the
+/// same row.
+fn batches(updates: Vec<RefUpdate>, budget: usize) -> Vec<Vec<RefUpdate>> {
+    let mut batches = Vec::new();
+    let mut batch = Vec::new();
+    let mut size = 0;
+    for piece in updates
         .into_iter()
-        .filter(|verdict| !verdict.allowed)
-        .map(|verdict| format!("{}: {}", verdict.ref_name, verdict.reason))
-        .collect();
-    if refusals.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::Refused { refusals })
+        .flat_map(|update| pieces(update, budget))
+    {
+        let len = json_len(&piece) + 1;
+        if !batch.is_empty() && size + len > budget {
+            batches.push(std::mem::take(&mut batch));
+            size = 0;
+        }
+        size += len;
+        batch.push(piece);
+    }
+    if !batch.is_empty() || batches.is_empty() {
+        batches.push(batch);
+    }
+    batches
+}
+
+/// Returns `update` whole if it fits `budget`, else split by its paths into pieces that do.
+fn pieces(mut update: RefUpdate, budget: usize) -> Vec<RefUpdate> {
+    if json_len(&update) <= budget {
+        return vec![update];
+    }
+    let Some(paths) = update.paths.take() else {
+        return vec![update];
+    };
+    update.paths = Some(Vec::new());
+    let base = json_len(&update);
+    let piece = |paths| RefUpdate {
+        paths: Some(paths),
+        ..update.clone()
+    };
+    let mut pieces = Vec::new();
+    let mut part = Vec::new();
+    let mut size = base;
+    for path in paths {
+        let len = json_len(&path) + 1;
+        if !part.is_empty() && size + len > budget {
+            pieces.push(piece(std::mem::take(&mut part)));
+            size = base;
+        }
+        size += len;
+        part.push(path);
+    }
+    pieces.push(piece(part));
+    pieces
+}
+
+/// Returns how many bytes `value` takes as JSON, without building the text.
+fn json_len(value: &impl serde::Serialize) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    match serde_json::to_writer(&mut count, value) {
+        Ok(()) => count.0,
+        // Cannot happen for these types; a value that would not serialize goes alone.
+        Err(_) => usize::MAX / 2,
     }
 }
 
@@ -174,6 +269,59 @@ pub fn client(config: &Config) -> Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+    fn update(name: &str, paths: usize) -> RefUpdate {
+        RefUpdate {
+            ref_name: crate::policy::RefName::parse(&format!("refs/heads/{name}")).unwrap(),
+            old: crate::policy::ObjectId::parse(&"0".repeat(40)).unwrap(),
+            new: crate::policy::ObjectId::parse(&"1".repeat(40)).unwrap(),
+            kind: crate::policy::UpdateKind::Create,
+            paths: Some((0..paths).map(|i| format!("src/file-{i:05}.txt")).collect()),
+            has_merges: false,
+        }
+    }
+
+    #[test]
+    fn a_large_push_is_sent_in_batches_that_each_fit_and_keep_every_path() {
+        let updates: Vec<RefUpdate> = (0..100).map(|i| update(&format!("b{i}"), 5000)).collect();
+        let total = json_len(&updates);
+        let budget = 1 << 20;
+        let sent = batches(updates.clone(), budget);
+        assert!(sent.len() > 1 && total > budget, "{} batches", sent.len());
+        for batch in &sent {
+            assert!(json_len(batch) <= budget, "{}", json_len(batch));
+        }
+        let flat: Vec<RefUpdate> = sent.into_iter().flatten().collect();
+        assert_eq!(flat, updates);
+    }
+
+    #[test]
+    fn an_update_too_large_for_one_batch_is_split_by_paths() {
+        let huge = update("main", 10_000);
+        let sent = batches(vec![huge.clone()], 64 << 10);
+        assert!(sent.len() > 1);
+        let mut paths = Vec::new();
+        for batch in &sent {
+            assert!(json_len(batch) <= 64 << 10);
+            for piece in batch {
+                assert_eq!(
+                    (&piece.ref_name, &piece.old, &piece.new),
+                    (&huge.ref_name, &huge.old, &huge.new)
+                );
+                paths.extend(piece.paths.clone().unwrap());
+            }
+        }
+        assert_eq!(Some(paths), huge.paths);
+    }
+
+    #[test]
+    fn a_small_push_is_one_request_and_no_updates_still_ask() {
+        assert_eq!(
+            batches(vec![update("a", 3), update("b", 3)], 1 << 20).len(),
+            1
+        );
+        assert_eq!(batches(Vec::new(), 1 << 20), vec![Vec::new()]);
+    }
+
     #[test]
     fn update_lines_are_read_until_the_end() {
         let zero = "0".repeat(40);

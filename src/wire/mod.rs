@@ -3,7 +3,8 @@
 //!
 //! A client connects, writes one request line, reads one response line, and may repeat. Every
 //! request carries the protocol version `v`; a request of another version, an unknown `op` or a
-//! line over [`MAX_REQUEST_BYTES`] gets an [`Response::Error`] answer, not a dropped connection.
+//! line over the limit of the caller's role ([`max_request_bytes`]) gets an
+//! [`Response::Error`] answer, not a silently dropped connection.
 //! The peer's uid (`SO_PEERCRED`) decides which ops it may ask: [`Request::required_role`].
 //!
 //! ```text
@@ -26,8 +27,9 @@ pub mod request;
 pub mod response;
 
 pub use framing::{
-    Error, MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES, MAX_UPDATES, PROTOCOL_VERSION, parse_message,
-    read_line, write_message,
+    Error, MAX_ADMIN_REQUEST_BYTES, MAX_LOOKUP_REQUEST_BYTES, MAX_REQUEST_BYTES,
+    MAX_RESPONSE_BYTES, MAX_SERVICE_REQUEST_BYTES, MAX_UPDATES, PROTOCOL_VERSION,
+    max_request_bytes, parse_message, read_line, write_message,
 };
 pub use listing::{
     AuditEntry, CaInfo, GrantInfo, KeyInfo, PrincipalInfo, RepoInfo, StatusInfo, UserInfo,

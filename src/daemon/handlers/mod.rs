@@ -14,7 +14,10 @@ mod tests;
 
 use crate::daemon::peer::Caller;
 use crate::daemon::state::Daemon;
+use crate::daemon::throttle::{LOG_EVERY, Throttle};
 use crate::wire::{ErrorKind, Request, Response};
+
+static FORBIDDEN: Throttle = Throttle::new(LOG_EVERY);
 
 /// Answers `request` from `caller`; `id` names the request in the log and in error answers.
 pub(super) fn handle(daemon: &Daemon, caller: &Caller, request: Request, id: &str) -> Response {
@@ -22,7 +25,14 @@ pub(super) fn handle(daemon: &Daemon, caller: &Caller, request: Request, id: &st
     let _entered = span.enter();
     let role = daemon.roles.role_of(caller);
     if role < Some(request.required_role()) {
-        tracing::warn!(peer_uid = caller.uid, "caller may not ask this; refused");
+        // Any local account can ask in a loop: one line per interval, not one per request.
+        if let Some(left_out) = FORBIDDEN.allow() {
+            tracing::warn!(
+                peer_uid = caller.uid,
+                left_out,
+                "caller may not ask this; refused"
+            );
+        }
         return Response::Error {
             kind: ErrorKind::Forbidden,
             message: format!(

@@ -1,32 +1,44 @@
 //! The Unix socket: taking it from systemd (socket activation) or binding it safely, accepting
-//! connections, and serving each connection's requests on its own thread.
+//! connections, admitting each by the caps of its peer's account, and serving each admitted
+//! one on its own thread.
+//!
+//! - [`admission`]: the connection caps per account, per role and in all.
+//! - [`connection`]: one connection's requests, each bounded in size by the caller's role and
+//!   in time by a deadline.
+
+mod admission;
+mod connection;
 
 use crate::daemon::error::Error;
-use crate::daemon::handlers;
 use crate::daemon::peer::Caller;
 use crate::daemon::state::Daemon;
-use crate::wire::{self, ErrorKind, Request, Response};
+use crate::daemon::throttle::{LOG_EVERY, Throttle};
+use crate::wire::{ErrorKind, Role};
+use admission::Admission;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-use std::io::{BufReader, ErrorKind as IoErrorKind};
+use std::io::ErrorKind as IoErrorKind;
 use std::os::fd::AsFd;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-
-/// The most connections served at once; more are answered "busy" and closed.
-const MAX_CONNECTIONS: usize = 1024;
-
-/// How long a connection may sit idle between requests.
-const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How long open connections get to finish at shutdown.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How often the accept loop looks at the stop flag and runs periodic work.
 const TICK: Duration = Duration::from_millis(250);
+
+/// How long the accept loop pauses after `accept` fails (out of file descriptors, say): the
+/// pending connection keeps the socket readable, so without a pause the loop would spin.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+
+static BUSY: Throttle = Throttle::new(LOG_EVERY);
+static ACCEPT_FAILED: Throttle = Throttle::new(LOG_EVERY);
+static UNIDENTIFIED: Throttle = Throttle::new(LOG_EVERY);
+static NO_THREAD: Throttle = Throttle::new(LOG_EVERY);
 
 /// A listening socket; one forged bound itself removes its file when dropped.
 pub(super) struct Listener {
@@ -131,7 +143,14 @@ impl Listener {
 
     /// Accepts connections until `stop` is set, calling `tick` between waits.
     pub(super) fn serve(&self, stop: &AtomicBool, daemon: &Arc<Daemon>, mut tick: impl FnMut()) {
-        let open = Arc::new(AtomicUsize::new(0));
+        let nofile = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)
+            .map_or(1024, |(soft, _)| soft);
+        let admission = Admission::new(admission::global_cap(nofile));
+        tracing::info!(
+            nofile,
+            connections = admission::global_cap(nofile),
+            "connection limits"
+        );
         while !stop.load(Ordering::Relaxed) {
             let mut fds = [PollFd::new(self.listener.as_fd(), PollFlags::POLLIN)];
             let timeout = PollTimeout::try_from(TICK).unwrap_or(PollTimeout::NONE);
@@ -149,10 +168,19 @@ impl Listener {
             }
             loop {
                 match self.listener.accept() {
-                    Ok((stream, _)) => spawn_connection(stream, daemon, &open),
+                    Ok((stream, _)) => admit(stream, daemon, &admission),
                     Err(e) if e.kind() == IoErrorKind::WouldBlock => break,
+                    Err(e) if e.kind() == IoErrorKind::Interrupted => continue,
                     Err(e) => {
-                        tracing::warn!(error = %e, "accepting a connection failed");
+                        if let Some(left_out) = ACCEPT_FAILED.allow() {
+                            tracing::error!(
+                                error = %e,
+                                open = admission.open(),
+                                left_out,
+                                "accepting a connection failed; pausing"
+                            );
+                        }
+                        std::thread::sleep(ACCEPT_BACKOFF);
                         break;
                     }
                 }
@@ -160,7 +188,7 @@ impl Listener {
             tick();
         }
         let deadline = Instant::now() + DRAIN_TIMEOUT;
-        while open.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+        while admission.open() > 0 && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -174,111 +202,63 @@ impl Drop for Listener {
     }
 }
 
-/// Decrements the open-connection count when a connection thread ends, however it ends.
-struct OpenGuard(Arc<AtomicUsize>);
-
-impl Drop for OpenGuard {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
-fn spawn_connection(stream: UnixStream, daemon: &Arc<Daemon>, open: &Arc<AtomicUsize>) {
-    let busy = open.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS;
-    let guard = OpenGuard(Arc::clone(open));
+/// Admits `stream` by the caps of its peer's account and serves it on a thread of its own, or
+/// answers "busy" and closes it; either way without waiting on the peer.
+fn admit(stream: UnixStream, daemon: &Arc<Daemon>, admission: &Arc<Admission>) {
+    let caller = match Caller::of(&stream) {
+        Ok(caller) => caller,
+        Err(e) => {
+            if let Some(left_out) = UNIDENTIFIED.allow() {
+                tracing::warn!(error = %e, left_out, "cannot identify a peer; closing");
+            }
+            return;
+        }
+    };
+    let role = daemon.roles.role_of(&caller);
+    let ticket = match admission.admit(caller.uid, role) {
+        Ok(ticket) => ticket,
+        Err(refusal) => {
+            if let Some(left_out) = BUSY.allow() {
+                tracing::warn!(
+                    peer_uid = caller.uid,
+                    role = role_name(role),
+                    cap = refusal.cap_name(),
+                    limit = refusal.cap(),
+                    left_out,
+                    "too many connections; refusing"
+                );
+            }
+            refuse_busy(&stream);
+            return;
+        }
+    };
     let daemon = Arc::clone(daemon);
     let spawned = std::thread::Builder::new()
         .name("connection".into())
         .spawn(move || {
-            let _guard = guard;
-            if busy {
-                tracing::warn!(
-                    limit = MAX_CONNECTIONS,
-                    "too many connections; refusing one"
-                );
-                let _ = answer_error(&stream, ErrorKind::Busy, "forged is busy; try again", "");
-                return;
-            }
-            serve_connection(stream, &daemon);
+            let _ticket = ticket;
+            connection::serve(stream, caller, role, &daemon);
         });
-    if let Err(e) = spawned {
-        tracing::error!(error = %e, "cannot start a connection thread");
-    }
-}
-
-fn answer_error(
-    stream: &UnixStream,
-    kind: ErrorKind,
-    message: &str,
-    request: &str,
-) -> Result<(), wire::Error> {
-    let mut writer = stream;
-    wire::write_message(
-        &mut writer,
-        &Response::Error {
-            kind,
-            message: message.to_owned(),
-            request: request.to_owned(),
-        },
-    )
-}
-
-fn serve_connection(stream: UnixStream, daemon: &Daemon) {
-    let caller = match Caller::of(&stream) {
-        Ok(caller) => caller,
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot identify a peer; closing");
-            return;
-        }
-    };
-    let span = tracing::info_span!("connection", peer_uid = caller.uid, peer_pid = caller.pid);
-    let _entered = span.enter();
-    if stream.set_nonblocking(false).is_err()
-        || stream.set_read_timeout(Some(IDLE_TIMEOUT)).is_err()
-        || stream.set_write_timeout(Some(IDLE_TIMEOUT)).is_err()
+    if let Err(e) = spawned
+        && let Some(left_out) = NO_THREAD.allow()
     {
-        return;
+        tracing::error!(error = %e, left_out, "cannot start a connection thread");
     }
-    let mut reader = BufReader::new(&stream);
-    loop {
-        let line = match wire::read_line(&mut reader, wire::MAX_REQUEST_BYTES) {
-            Ok(Some(line)) => line,
-            Ok(None) => return,
-            Err(wire::Error::TooLong { max }) => {
-                tracing::warn!(max, "request line too long; closing");
-                let message = format!("request longer than {max} bytes");
-                let _ = answer_error(&stream, ErrorKind::BadRequest, &message, "");
-                return;
-            }
-            Err(e) => {
-                tracing::debug!(error = %e, "connection ended");
-                return;
-            }
-        };
-        let id = match crate::types::random_id::fresh() {
-            Ok(id) => id,
-            Err(e) => {
-                tracing::error!(error = %format!("{:#}", anyhow::Error::new(e)), "cannot name a request; refused");
-                let message = "forged cannot draw random ids; see its log";
-                let _ = answer_error(&stream, ErrorKind::Internal, message, "");
-                continue;
-            }
-        };
-        let response = match wire::parse_message::<Request>(&line) {
-            Ok(request) => handlers::handle(daemon, &caller, request, &id),
-            Err(e) => {
-                tracing::warn!(request = %id, error = %e, "malformed request");
-                Response::Error {
-                    kind: ErrorKind::BadRequest,
-                    message: e.to_string(),
-                    request: id,
-                }
-            }
-        };
-        let mut writer = &stream;
-        if let Err(e) = wire::write_message(&mut writer, &response) {
-            tracing::debug!(error = %e, "cannot write the answer");
-            return;
-        }
+}
+
+/// Answers "busy" on a fresh connection without blocking (an empty socket buffer takes the
+/// line at once) and closes it.
+fn refuse_busy(stream: &UnixStream) {
+    if stream.set_nonblocking(true).is_ok() {
+        let _ = connection::answer_error(stream, ErrorKind::Busy, "forged is busy; try again", "");
+    }
+}
+
+fn role_name(role: Option<Role>) -> &'static str {
+    match role {
+        None => "none",
+        Some(Role::KeyLookup) => "key_lookup",
+        Some(Role::Service) => "service",
+        Some(Role::Admin) => "admin",
     }
 }
