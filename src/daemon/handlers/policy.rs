@@ -45,6 +45,7 @@ pub(super) fn access(
 /// create in.
 pub(super) fn create(daemon: &Daemon, identity: Identity, repo: RepoName) -> Handled {
     let user = super::shell::owner(daemon, &identity)?.user;
+    creation::count_for(daemon, &user, &repo)?;
     creation::as_creator(daemon, &user, &repo)?;
     Ok(Response::Done)
 }

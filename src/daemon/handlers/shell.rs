@@ -94,7 +94,7 @@ pub(super) fn check(
     if facts.is_none() {
         let missing = RepoState::missing(repo.as_str());
         match decide::access(&policy, user.as_str(), &missing, access) {
-            Decision::Creatable(_) => facts = Some(creation::from_pattern(daemon, &repo, user)?),
+            Decision::Creatable(_) => facts = Some(creation::by_user(daemon, &repo, user)?),
             _ => {
                 tracing::info!(user = %user, key = %key, ca, repo = %repo, %need, "no such repository; denied");
                 return Err(Failure::denied());

@@ -383,3 +383,81 @@ fn key_number(key: KeyId) -> i64 {
         .and_then(|value| value.as_i64())
         .expect("a key id is a number on the wire")
 }
+
+/// Lets everyone create repositories under `wild/` (`C`), with alice and bob as in
+/// [`Forge::with_alice_and_bob`].
+fn with_wild_creation() -> (Forge, KeyId, KeyId) {
+    let (forge, alice, bob) = Forge::with_alice_and_bob();
+    let wild = serde_json::json!({"op": "prepend_rules", "rules": [
+        {"seq": 1, "repo": "wild/..*", "who": "@all", "perm": "C", "refex": "refs/.*", "source": "test"},
+        {"seq": 2, "repo": "wild/..*", "who": "@CREATOR", "perm": "RW+", "refex": "refs/.*", "source": "test"},
+    ]});
+    assert!(
+        matches!(
+            forge.ask(ADMIN, &wild.to_string()),
+            Response::Changes { applied: true, .. }
+        ),
+        "prepend_rules did not apply"
+    );
+    (forge, alice, bob)
+}
+
+#[test]
+fn regression_11_a_case_only_twin_through_wild_create_is_denied_not_an_internal_error() {
+    let (forge, alice, bob) = with_wild_creation();
+    let created = forge.ask(GIT, &check(alice, "wild/Widgets", "read"));
+    assert!(matches!(created, Response::Granted { .. }), "{created:?}");
+    for (key, access) in [(alice, "read"), (bob, "write")] {
+        let answer = forge.ask(GIT, &check(key, "wild/widgets", access));
+        assert_eq!(
+            answer,
+            forge.ask(GIT, &check(bob, "acme/nothing", "read")),
+            "a case twin reads like a missing repository"
+        );
+    }
+    let create = format!(
+        r#"{{"op":"create","key":{},"repo":"wild/WIDGETS"}}"#,
+        key_number(bob)
+    );
+    assert_eq!(
+        error_kind(&forge.ask(GIT, &create)),
+        Some(ErrorKind::Refused)
+    );
+}
+
+#[test]
+fn regression_11_creating_by_read_needs_c_and_is_rate_limited_per_user() {
+    let (forge, alice, _) = Forge::with_alice_and_bob();
+    // RW without C: reading a missing repository creates nothing.
+    let no_create = serde_json::json!({"op": "prepend_rules", "rules": [
+        {"seq": 1, "repo": "open/..*", "who": "@all", "perm": "RW", "refex": "refs/.*", "source": "test"},
+    ]});
+    forge.ask(ADMIN, &no_create.to_string());
+    assert_eq!(
+        error_kind(&forge.ask(GIT, &check(alice, "open/one", "read"))),
+        Some(ErrorKind::Denied)
+    );
+    assert!(!forge.repos.path().join("open/one.git").exists());
+
+    let (forge, alice, bob) = with_wild_creation();
+    let limit = crate::daemon::creations::MAX_PER_WINDOW;
+    for n in 0..limit {
+        let answer = forge.ask(GIT, &check(alice, &format!("wild/r{n}"), "read"));
+        assert!(
+            matches!(answer, Response::Granted { .. }),
+            "{n}: {answer:?}"
+        );
+    }
+    let answer = forge.ask(GIT, &check(alice, "wild/one-too-many", "read"));
+    assert_eq!(error_kind(&answer), Some(ErrorKind::Busy), "{answer:?}");
+    assert!(!forge.repos.path().join("wild/one-too-many.git").exists());
+    // An existing repository is still read, and another user still creates.
+    assert!(matches!(
+        forge.ask(GIT, &check(alice, "wild/r0", "read")),
+        Response::Granted { .. }
+    ));
+    assert!(matches!(
+        forge.ask(GIT, &check(bob, "wild/bobs", "read")),
+        Response::Granted { .. }
+    ));
+}
