@@ -11,11 +11,16 @@ use super::{Access, Policy};
 const SHORTCUTS_FIRST_SEQ: i64 = 1 << 40;
 
 /// Returns the rules `grants` (`(repository, user, access)`) and the `public` repositories
-/// stand for: `read` is `R`, `write` and `admin` are `RW+`, and a public repository has
-/// `R = @all`, in that order, numbered after every rule of a document.
+/// stand for: `read` is `R`, `write` is `RW` (create refs and fast-forward them), `admin` is
+/// `RW+` (also force push and delete), and a public repository has `R = @all`, in that order,
+/// numbered after every rule of a document.
 pub fn rules(grants: &[(String, String, Access)], public: &[String]) -> Vec<RuleRow> {
     let grants = grants.iter().map(|(repo, user, access)| {
-        let perm = if *access >= Access::Write { "RW+" } else { "R" };
+        let perm = match access {
+            Access::Read => "R",
+            Access::Write => "RW",
+            Access::Admin => "RW+",
+        };
         (repo.clone(), user.clone(), perm, "forgectl grant")
     });
     let public = public
@@ -94,6 +99,27 @@ mod tests {
                 (2, "acme/site", "@all", "R", "public repository"),
             ]
         );
+    }
+
+    #[test]
+    fn regression_11_write_fast_forwards_and_only_admin_forces_or_deletes() {
+        let grants = [
+            grant("acme/widgets", "wanda", Access::Write),
+            grant("acme/widgets", "adam", Access::Admin),
+        ];
+        let policy = build(&Document::default(), &grants, &[]).unwrap();
+        let state = RepoState::existing("acme/widgets", None, &[]);
+        let may = |user, op| {
+            policy
+                .access(&state, user, Need::of(op), Some("refs/heads/main"), None)
+                .allowed
+        };
+        for op in [Op::Read, Op::Write] {
+            assert!(may("wanda", op) && may("adam", op), "{op:?}");
+        }
+        // `+`: a force push, and (by default) deleting a branch.
+        assert!(!may("wanda", Op::Rewind), "write allows a force push");
+        assert!(may("adam", Op::Rewind), "admin refuses a force push");
     }
 
     #[test]

@@ -56,7 +56,7 @@ pub enum Command {
     /// Create, list and remove repositories
     #[command(subcommand)]
     Repo(repo::Command),
-    /// Give a user read, write or admin access to a repository
+    /// Give a user read, write (no force push or delete) or admin access to a repository
     Grant(access::GrantArgs),
     /// Take a user's access to a repository away
     Revoke(access::RevokeArgs),

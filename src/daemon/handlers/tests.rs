@@ -285,7 +285,7 @@ fn each_role_may_ask_what_it_needs() {
 #[test]
 fn check_refs_refuses_a_force_push_without_plus() {
     let (forge, alice, _) = Forge::with_alice_and_bob();
-    // A grant of write is RW+; what `forgectl protect acme/widgets main --pushers alice`
+    // A grant of write is RW since #11; what `forgectl protect acme/widgets main --pushers alice`
     // sends puts RW (no +) and a deny for everyone else in front of it.
     let protect = serde_json::json!({"op": "prepend_rules", "rules": [
         {"seq": 1, "repo": "acme/widgets", "who": "alice", "perm": "RW", "refex": "refs/heads/main$", "source": "test"},
