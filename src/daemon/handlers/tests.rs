@@ -461,3 +461,36 @@ fn regression_11_creating_by_read_needs_c_and_is_rate_limited_per_user() {
         Response::Granted { .. }
     ));
 }
+
+/// A CA made with `ssh-keygen -t ed25519 -C corp-ca`, and a certificate it signed for the
+/// principals alice and bob (`-n alice,bob -V 20200101:21000101`).
+const CORP_CA: &str =
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGM5Co2KoyU1kn1PZLqrtZEj2FPhuTbZ5awj9vXCA1D2 corp-ca";
+const ALICE_AND_BOB_CERT: &str = "AAAAIHNzaC1lZDI1NTE5LWNlcnQtdjAxQG9wZW5zc2guY29tAAAAILrsdgU3LMxIHV6ye+VyDaIVoPvtzm5axXXbG4vOS+wEAAAAIHfgRLKLaKvsevtfD8gt33CW4+NhPtk8BkukyGu8nDYDAAAAAAAAAAAAAAABAAAAA3R3bwAAABAAAAAFYWxpY2UAAAADYm9iAAAAAF4L4QAAAAAA9IZXAAAAAAAAAACCAAAAFXBlcm1pdC1YMTEtZm9yd2FyZGluZwAAAAAAAAAXcGVybWl0LWFnZW50LWZvcndhcmRpbmcAAAAAAAAAFnBlcm1pdC1wb3J0LWZvcndhcmRpbmcAAAAAAAAACnBlcm1pdC1wdHkAAAAAAAAADnBlcm1pdC11c2VyLXJjAAAAAAAAAAAAAAAzAAAAC3NzaC1lZDI1NTE5AAAAIGM5Co2KoyU1kn1PZLqrtZEj2FPhuTbZ5awj9vXCA1D2AAAAUwAAAAtzc2gtZWQyNTUxOQAAAEDuxbAOINNBgJvypc6u8DaFsBaSN0peIM6QhByk913CIoSlih2D7MOFPb57yuOKxJ3MCIflNZtxIBvs6gZ3TWcE";
+
+fn principal_lines(forge: &Forge) -> Vec<String> {
+    let lookup = serde_json::json!({
+        "op": "principals_lookup", "login": forge.daemon.config.git_user,
+        "key_type": "ssh-ed25519-cert-v01@openssh.com", "key": ALICE_AND_BOB_CERT,
+    });
+    match forge.ask(KEYS, &lookup.to_string()) {
+        Response::AuthorizedPrincipals { lines } => lines,
+        other => panic!("principals_lookup answered {other:?}"),
+    }
+}
+
+#[test]
+fn regression_11_a_certificate_whose_principals_are_several_users_logs_nobody_in() {
+    let (forge, _, _) = Forge::with_alice_and_bob();
+    let add = serde_json::json!({"op": "ca_add", "name": "corp", "key": CORP_CA});
+    assert!(
+        !matches!(forge.ask(ADMIN, &add.to_string()), Response::Error { .. }),
+        "ca_add failed"
+    );
+    assert_eq!(principal_lines(&forge), Vec::<String>::new());
+    // Both principals mapped to one user: that user, once.
+    forge.done(r#"{"op":"principal_map","principal":"bob","user":"alice"}"#);
+    let lines = principal_lines(&forge);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].contains(":alice"), "{lines:?}");
+}
