@@ -267,7 +267,7 @@ fn serve_connection(stream: UnixStream, daemon: &Daemon) {
         let response = match wire::parse_message::<Request>(&line) {
             Ok(request) => handlers::handle(daemon, &caller, request, &id),
             Err(e) => {
-                tracing::warn!(request = %id, error = %e, "malformed request");
+                tracing::warn!(request = %id, error = %crate::types::shown::Escaped(&e.to_string()), "malformed request");
                 Response::Error {
                     kind: ErrorKind::BadRequest,
                     message: e.to_string(),

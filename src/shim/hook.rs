@@ -128,7 +128,11 @@ pub fn pre_receive(
     let refusals: Vec<String> = verdicts
         .into_iter()
         .filter(|verdict| !verdict.allowed)
-        .map(|verdict| format!("{}: {}", verdict.ref_name, verdict.reason))
+        .map(|verdict| {
+            // The reason may quote a file name of the push: no byte of it reaches a terminal raw.
+            let reason = crate::types::shown::Escaped(&verdict.reason);
+            format!("{}: {reason}", verdict.ref_name)
+        })
         .collect();
     if refusals.is_empty() {
         Ok(())

@@ -210,6 +210,30 @@ fn path_rules_are_checked_on_the_pushed_commits() {
 }
 
 #[test]
+fn regression_11_a_refused_file_name_reaches_the_pusher_and_the_log_escaped() {
+    let env = forge_with_policy();
+    let bob = clone(&env, "bob");
+    let name = "red\u{1b}[31mx\rremote: forge: all good";
+    bob.commit("clone", name, "a name that paints the terminal");
+    let refused = bob.git_in("clone", ["push", "origin", "main"]);
+    assert_ne!(refused.code, Some(0), "{refused}");
+    assert!(
+        !refused.stderr.contains('\u{1b}') && !refused.stderr.contains('\r'),
+        "a raw byte reached the pusher: {:?}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains(
+            "remote: forge: refs/heads/main: red\\u{1b}[31mx\\rremote: forge: all good: denied by rule"
+        ),
+        "{refused}"
+    );
+    let log = std::fs::read_to_string(env.path("forged.log")).unwrap_or_default();
+    assert!(!log.contains('\u{1b}') && !log.contains('\r'), "{log:?}");
+    assert!(log.contains("red\\u{1b}[31mx\\r"), "{}", env.logs());
+}
+
+#[test]
 fn pushing_to_a_pattern_creates_the_repository_for_its_creator() {
     let env = forge_with_policy();
     let alice = env.as_user("alice");

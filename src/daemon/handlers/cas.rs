@@ -58,13 +58,13 @@ pub(super) fn principal_map(daemon: &Daemon, principal: Principal, user: UserNam
             }
             other => other.into(),
         })?;
-    tracing::info!(principal = %principal, user = %user, "principal mapped");
+    tracing::info!(principal = %crate::types::shown::Escaped(principal.as_str()), user = %user, "principal mapped");
     Ok(Response::Done)
 }
 
 pub(super) fn principal_unmap(daemon: &Daemon, principal: Principal) -> Handled {
     let user = daemon.store.unmap_principal(&principal)?;
-    tracing::info!(principal = %principal, user = %user, "principal unmapped");
+    tracing::info!(principal = %crate::types::shown::Escaped(principal.as_str()), user = %user, "principal unmapped");
     Ok(Response::Done)
 }
 
@@ -95,7 +95,7 @@ pub(super) fn principals_lookup(
     let presented = match Presented::parse(key_type, key) {
         Ok(presented) => presented,
         Err(e) => {
-            tracing::info!(login, reason = %e, "presented certificate does not parse; no line");
+            tracing::info!(login = %crate::types::shown::Escaped(login), reason = %e, "presented certificate does not parse; no line");
             return none();
         }
     };
@@ -128,7 +128,7 @@ pub(super) fn principals_lookup(
     let lines: Vec<String> = resolved
         .into_iter()
         .map(|(principal, user)| {
-            tracing::info!(ca = %ca_name, principal = %principal, user = %user, "certificate principal known; forced command given");
+            tracing::info!(ca = %ca_name, principal = %crate::types::shown::Escaped(principal.as_str()), user = %user, "certificate principal known; forced command given");
             sshd_line::authorized_principals_line(
                 &config.forge_shell,
                 config.path_for_forced_command(),

@@ -82,7 +82,7 @@ pub(super) fn roles(daemon: &Daemon, repo: RepoName, change: RoleChange) -> Hand
             crate::policy::Subject::parse(member).map_err(|e| Failure::refused(e.to_string()))?;
             let add = matches!(change, RoleChange::Add { .. });
             daemon.store.set_role(&repo, role, member, add)?;
-            tracing::info!(repo = %repo, role, member, add, "role changed");
+            tracing::info!(repo = %repo, role = %crate::types::shown::Escaped(role), member = %crate::types::shown::Escaped(member), add, "role changed");
         }
     }
     let facts = daemon

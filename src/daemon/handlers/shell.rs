@@ -176,7 +176,7 @@ pub(super) fn key_lookup(daemon: &Daemon, login: &str, key_type: &str, key: &str
         return Ok(Response::AuthorizedKeys { lines: Vec::new() });
     }
     let Ok(presented) = PublicKey::parse_authorized(&format!("{key_type} {key}")) else {
-        tracing::info!(login, key_type, "presented key does not parse; no line");
+        tracing::info!(login = %crate::types::shown::Escaped(login), key_type = %crate::types::shown::Escaped(key_type), "presented key does not parse; no line");
         return Ok(Response::AuthorizedKeys { lines: Vec::new() });
     };
     let fingerprint = presented.fingerprint();

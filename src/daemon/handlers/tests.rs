@@ -494,3 +494,58 @@ fn regression_11_a_certificate_whose_principals_are_several_users_logs_nobody_in
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert!(lines[0].contains(":alice"), "{lines:?}");
 }
+
+#[test]
+fn regression_11_a_file_name_of_a_push_reaches_the_log_and_the_answer_escaped() {
+    use std::sync::{Arc, Mutex};
+    #[derive(Clone, Default)]
+    struct Log(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Log {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let (forge, alice, _) = Forge::with_alice_and_bob();
+    let no_docs = serde_json::json!({"op": "prepend_rules", "rules": [
+        {"seq": 1, "repo": "acme/widgets", "who": "alice", "perm": "-", "refex": "VREF/NAME/docs/", "source": "test"},
+    ]});
+    forge.ask(ADMIN, &no_docs.to_string());
+    let Response::Granted { session, .. } = forge.ask(GIT, &check(alice, "acme/widgets", "write"))
+    else {
+        panic!("alice may write acme/widgets");
+    };
+    let path = "docs/a\nINFO forged: access granted user=root\u{1b}[2J";
+    let push = serde_json::json!({
+        "op": "check_refs", "session": session, "user": "alice", "key": key_number(alice),
+        "repo": "acme/widgets",
+        "updates": [{"ref_name": "refs/heads/main", "old": OLD, "new": NEW, "kind": "fast_forward", "paths": [path]}],
+    });
+    let log = Log::default();
+    let writer = log.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .without_time()
+        .finish();
+    let answer =
+        tracing::subscriber::with_default(subscriber, || forge.ask(GIT, &push.to_string()));
+    let Response::RefVerdicts { verdicts } = answer else {
+        panic!("check_refs answered {answer:?}");
+    };
+    assert!(!verdicts[0].allowed, "{verdicts:?}");
+    let text = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    let decided: Vec<&str> = text
+        .lines()
+        .filter(|line| line.contains("ref update decided"))
+        .collect();
+    assert_eq!(decided.len(), 1, "{text}");
+    assert!(
+        !text.contains('\u{1b}') && !text.contains("\nINFO forged: access granted"),
+        "{text}"
+    );
+    assert!(decided[0].contains("docs/a\\nINFO"), "{text}");
+}

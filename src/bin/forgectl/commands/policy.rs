@@ -4,6 +4,7 @@ use forge::admin::input;
 use forge::cli::forgectl::policy::{Command, ProtectArgs};
 use forge::exit::{Code, Failure};
 use forge::policy::document::{Document, RuleRow};
+use forge::types::shown::Escaped;
 use forge::wire::client::Client;
 use forge::wire::{Request, Response};
 
@@ -35,7 +36,7 @@ pub fn run(client: &Client, command: Command) -> Result<Code, Failure> {
 /// Prints what a policy change changed, or would change.
 pub fn print_changes(lines: &[String], applied: bool) {
     for line in lines {
-        println!("{line}");
+        println!("{}", Escaped(line));
     }
     match (lines.is_empty(), applied) {
         (true, _) => println!("no changes"),
