@@ -40,6 +40,60 @@ pub fn rules(grants: &[(String, String, Access)], public: &[String]) -> Vec<Rule
         .collect()
 }
 
+/// Returns the `source` every rule of a protection carries, which names it: one protection per
+/// repository and branch (or its tags), so protecting again replaces it and `forgectl
+/// unprotect` finds it. `branch` is `None` for the tags.
+pub fn protection_source(repo: &str, branch: Option<&str>) -> String {
+    match branch {
+        Some(branch) => format!(
+            "forgectl protect {repo} branch '{}'",
+            branch.strip_prefix("refs/heads/").unwrap_or(branch)
+        ),
+        None => format!("forgectl protect {repo} tags"),
+    }
+}
+
+/// Returns the rules `forgectl protect` stands for, numbered from 1: `RW` for each of the
+/// `pushers` on the branch (no force push, no delete), then `-` for everyone else; for the
+/// tags (`branch` `None`), the same on `refs/tags/`, where moving a tag needs `+`.
+pub fn protection(repo: &str, branch: Option<&str>, pushers: &[String]) -> Vec<RuleRow> {
+    let refex = match branch {
+        Some(branch) => {
+            let branch = branch.strip_prefix("refs/heads/").unwrap_or(branch);
+            format!("refs/heads/{}$", regex_escape(branch))
+        }
+        None => "refs/tags/".to_owned(),
+    };
+    let source = protection_source(repo, branch);
+    pushers
+        .iter()
+        .map(|pusher| (pusher.as_str(), "RW"))
+        .chain([("@all", "-")])
+        .enumerate()
+        .map(|(index, (who, perm))| RuleRow {
+            seq: index as i64 + 1,
+            repo: repo.to_owned(),
+            who: who.to_owned(),
+            perm: perm.to_owned(),
+            refex: refex.clone(),
+            source: source.clone(),
+        })
+        .collect()
+}
+
+/// Returns `text` with the characters a refex gives a meaning escaped.
+fn regex_escape(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let special = "\\.+*?()|[]{}^$".contains(c);
+            special
+                .then_some('\\')
+                .into_iter()
+                .chain(std::iter::once(c))
+        })
+        .collect()
+}
+
 /// Returns `document` with the rules of `grants` and `public` appended after its own.
 pub fn with_shortcuts(
     document: &Document,

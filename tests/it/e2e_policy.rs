@@ -119,6 +119,43 @@ fn a_protected_branch_takes_fast_forwards_from_its_pushers_and_refuses_force() {
         Some(0),
         "only the named pushers push to main: {refused}"
     );
+
+    // #11: protecting again replaces the protection, unknown names are refused, and
+    // unprotect undoes it.
+    env.forgectl_ok(["protect", "acme/widgets", "main", "--pushers", "mallory"]);
+    let pushed = other.git_in("clone", ["push", "origin", "main"]);
+    assert_eq!(
+        pushed.code,
+        Some(0),
+        "the second protection's pusher: {pushed}"
+    );
+    let exported = env.forgectl_ok(["policy", "export"]).stdout;
+    assert_eq!(
+        exported
+            .matches("forgectl protect acme/widgets branch 'main'")
+            .count(),
+        2,
+        "one RW rule and one deny, not four: {exported}"
+    );
+    for args in [
+        ["protect", "acme/widgets", "main", "--pushers", "nobody"],
+        ["protect", "acme/nothing", "main", "--pushers", "alice"],
+    ] {
+        let refused = env.forgectl(args);
+        assert_eq!(refused.code, Some(1), "{refused}");
+    }
+    env.forgectl_ok(["unprotect", "acme/widgets", "main"]);
+    assert!(
+        !env.forgectl_ok(["policy", "export"])
+            .stdout
+            .contains("forgectl protect"),
+        "unprotect removed the rules"
+    );
+    let again = env.forgectl(["unprotect", "acme/widgets", "main"]);
+    assert_eq!(
+        again.render(),
+        "forgectl: repository 'acme/widgets' has no protection of branch 'main'; see 'forgectl policy export'\n[exit 1]"
+    );
 }
 
 #[test]

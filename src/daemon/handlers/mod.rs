@@ -92,6 +92,7 @@ pub(super) fn handle(daemon: &Daemon, caller: &Caller, request: Request, id: &st
         Request::PolicyExport => policy::export(daemon),
         Request::PolicyApply { document, dry_run } => policy::apply(daemon, document, dry_run),
         Request::PrependRules { rules } => policy::prepend(daemon, rules),
+        Request::Unprotect { repo, branch } => policy::unprotect(daemon, &repo, branch.as_deref()),
         Request::Import {
             users,
             keys,

@@ -549,3 +549,66 @@ fn regression_11_a_file_name_of_a_push_reaches_the_log_and_the_answer_escaped() 
     );
     assert!(decided[0].contains("docs/a\\nINFO"), "{text}");
 }
+
+/// Returns the `forgectl protect acme/widgets main` request for `pushers`.
+fn protect_main(pushers: &[&str]) -> String {
+    let pushers: Vec<String> = pushers.iter().map(|p| p.to_string()).collect();
+    let rules = crate::policy::shortcuts::protection("acme/widgets", Some("main"), &pushers);
+    serde_json::json!({"op": "prepend_rules", "rules": rules}).to_string()
+}
+
+fn rules_of(forge: &Forge) -> Vec<(String, String, String)> {
+    match forge.ask(ADMIN, r#"{"op":"policy_export"}"#) {
+        Response::Policy { document } => document
+            .rules
+            .into_iter()
+            .map(|r| (r.who, r.perm, r.refex))
+            .collect(),
+        other => panic!("policy_export answered {other:?}"),
+    }
+}
+
+#[test]
+fn regression_11_protect_replaces_its_own_rules_refuses_unknown_names_and_is_undone() {
+    let (forge, _, _) = Forge::with_alice_and_bob();
+    let applied = |answer: Response| matches!(answer, Response::Changes { applied: true, .. });
+    assert!(applied(forge.ask(ADMIN, &protect_main(&["alice"]))));
+    assert!(applied(forge.ask(ADMIN, &protect_main(&["bob"]))));
+    let main = "refs/heads/main$".to_owned();
+    assert_eq!(
+        rules_of(&forge),
+        [
+            ("bob".to_owned(), "RW".to_owned(), main.clone()),
+            ("@all".to_owned(), "-".to_owned(), main.clone()),
+        ],
+        "the second protection replaced the first"
+    );
+    // Again the same: nothing changes.
+    match forge.ask(ADMIN, &protect_main(&["bob"])) {
+        Response::Changes { lines, .. } => assert!(lines.is_empty(), "{lines:?}"),
+        other => panic!("{other:?}"),
+    }
+    for unknown in [&["carol"][..], &["@nobody"][..]] {
+        let answer = forge.ask(ADMIN, &protect_main(unknown));
+        assert_eq!(error_kind(&answer), Some(ErrorKind::Refused), "{answer:?}");
+    }
+    let pushers = vec!["alice".to_owned()];
+    let rules = crate::policy::shortcuts::protection("acme/gadgets", None, &pushers);
+    let missing_repo = serde_json::json!({"op": "prepend_rules", "rules": rules});
+    let answer = forge.ask(ADMIN, &missing_repo.to_string());
+    assert_eq!(error_kind(&answer), Some(ErrorKind::Refused), "{answer:?}");
+    assert_eq!(
+        rules_of(&forge).len(),
+        2,
+        "refused protections changed nothing"
+    );
+
+    let unprotect = r#"{"op":"unprotect","repo":"acme/widgets","branch":"main"}"#;
+    assert!(applied(forge.ask(ADMIN, unprotect)));
+    assert!(rules_of(&forge).is_empty());
+    assert_eq!(
+        error_kind(&forge.ask(ADMIN, unprotect)),
+        Some(ErrorKind::Refused),
+        "nothing left to undo"
+    );
+}
