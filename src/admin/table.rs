@@ -1,6 +1,7 @@
 //! forgectl's tables: each listing's columns, and rows padded to their widest cell, so every
 //! command shows forged's answers the same way.
 
+use crate::types::shown::escaped;
 use crate::types::timestamp::Timestamp;
 use crate::wire::KeyInfo;
 
@@ -48,9 +49,16 @@ impl Row for KeyInfo {
 
 /// Returns the lines of a table: `header`, then `rows`, each column padded to its widest cell
 /// and separated by two spaces, without trailing spaces.
+///
+/// Every cell is escaped ([`escaped`]): cells hold what forged returns, and much of that came
+/// from users (key titles, ref names), so none may move the cursor or reorder a line (#11).
 pub fn render(header: &[&str], rows: &[Vec<String>]) -> Vec<String> {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| row.iter().map(|cell| escaped(cell)).collect())
+        .collect();
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
+    for row in &rows {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.chars().count());
         }
@@ -80,6 +88,18 @@ pub fn of<R: Row>(rows: &[R]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn regression_11_cells_from_users_cannot_move_the_cursor_or_reorder_the_line() {
+        let rows = vec![vec![
+            "laptop\u{202e}pot".to_owned(),
+            "refs/heads/x\u{1b}[2J\nfake".to_owned(),
+        ]];
+        assert_eq!(
+            render(&["TITLE", "REF"], &rows)[1],
+            "laptop\\u{202e}pot  refs/heads/x\\u{1b}[2J\\nfake"
+        );
+    }
 
     #[test]
     fn columns_are_padded_to_the_widest_cell_and_lines_not_trailed() {

@@ -68,11 +68,9 @@ pub fn create_bare(path: &Path, hooks: &Path) -> Result<(), Error> {
         path: path.to_owned(),
     })?;
     fs::create_dir_all(parent).map_err(io_error("cannot create", parent))?;
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let staging = parent.join(format!(".creating-{}-{file_name}", std::process::id()));
+    let staging = parent.join(staging_name());
+    // A folder of this name is left from a crashed forged that had our pid: nobody uses it.
+    let _ = fs::remove_dir_all(&staging);
     let result = init_bare(&staging, hooks).and_then(|()| {
         fs::rename(&staging, path).map_err(io_error("cannot move a new repository to", path))?;
         sync_folder(parent)
@@ -81,6 +79,14 @@ pub fn create_bare(path: &Path, hooks: &Path) -> Result<(), Error> {
         let _ = fs::remove_dir_all(&staging);
     }
     result
+}
+
+/// Returns a name for a staging folder, unique in this process and short whatever the
+/// repository's name: a name of the longest segment already fills a file name (#11).
+fn staging_name() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let seq = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!(".creating-{}-{seq}", std::process::id())
 }
 
 fn init_bare(path: &Path, hooks: &Path) -> Result<(), Error> {
@@ -204,6 +210,18 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(leftovers, ["widgets.git"]);
+    }
+
+    #[test]
+    fn regression_11_a_name_of_the_longest_segment_can_be_created() {
+        // A segment of 251 bytes is a folder name of 255 with `.git`, the most a file system
+        // allows; the staging folder beside it must not be longer than that.
+        let root = tempfile::tempdir().unwrap();
+        for len in [236, 251] {
+            let path = root.path().join(format!("acme/{}.git", "w".repeat(len)));
+            create_bare(&path, Path::new("/h")).unwrap_or_else(|e| panic!("{len}: {e:#?}"));
+            assert!(path.join("HEAD").exists());
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! Crash-only: every acknowledged change is committed before the answer is written, and at
 //! start-up (and then every minute) pending ref updates are reconciled against the real refs.
 
+mod creations;
 mod disk;
 mod error;
 mod handlers;

@@ -44,6 +44,7 @@ impl Daemon {
             config,
             store,
             started: Instant::now(),
+            creations: crate::daemon::creations::Creations::default(),
             policy: RwLock::new(held),
         };
         workers::reconcile::run(&daemon, i64::MAX);

@@ -14,6 +14,8 @@ pub struct Daemon {
     pub(in crate::daemon) store: Store,
     pub(in crate::daemon) roles: Roles,
     pub(in crate::daemon) started: Instant,
+    /// Repositories created from patterns lately, per user, for the limit on them.
+    pub(in crate::daemon) creations: crate::daemon::creations::Creations,
     pub(in crate::daemon) policy: RwLock<Held>,
 }
 
@@ -91,6 +93,7 @@ impl Daemon {
             store,
             roles,
             started: Instant::now(),
+            creations: crate::daemon::creations::Creations::default(),
             policy: RwLock::new(Held {
                 version: stored.version,
                 policy: Arc::new(policy),

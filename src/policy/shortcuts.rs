@@ -11,11 +11,16 @@ use super::{Access, Policy};
 const SHORTCUTS_FIRST_SEQ: i64 = 1 << 40;
 
 /// Returns the rules `grants` (`(repository, user, access)`) and the `public` repositories
-/// stand for: `read` is `R`, `write` and `admin` are `RW+`, and a public repository has
-/// `R = @all`, in that order, numbered after every rule of a document.
+/// stand for: `read` is `R`, `write` is `RW` (create refs and fast-forward them), `admin` is
+/// `RW+` (also force push and delete), and a public repository has `R = @all`, in that order,
+/// numbered after every rule of a document.
 pub fn rules(grants: &[(String, String, Access)], public: &[String]) -> Vec<RuleRow> {
     let grants = grants.iter().map(|(repo, user, access)| {
-        let perm = if *access >= Access::Write { "RW+" } else { "R" };
+        let perm = match access {
+            Access::Read => "R",
+            Access::Write => "RW",
+            Access::Admin => "RW+",
+        };
         (repo.clone(), user.clone(), perm, "forgectl grant")
     });
     let public = public
@@ -31,6 +36,60 @@ pub fn rules(grants: &[(String, String, Access)], public: &[String]) -> Vec<Rule
             perm: perm.to_owned(),
             refex: "refs/.*".to_owned(),
             source: source.to_owned(),
+        })
+        .collect()
+}
+
+/// Returns the `source` every rule of a protection carries, which names it: one protection per
+/// repository and branch (or its tags), so protecting again replaces it and `forgectl
+/// unprotect` finds it. `branch` is `None` for the tags.
+pub fn protection_source(repo: &str, branch: Option<&str>) -> String {
+    match branch {
+        Some(branch) => format!(
+            "forgectl protect {repo} branch '{}'",
+            branch.strip_prefix("refs/heads/").unwrap_or(branch)
+        ),
+        None => format!("forgectl protect {repo} tags"),
+    }
+}
+
+/// Returns the rules `forgectl protect` stands for, numbered from 1: `RW` for each of the
+/// `pushers` on the branch (no force push, no delete), then `-` for everyone else; for the
+/// tags (`branch` `None`), the same on `refs/tags/`, where moving a tag needs `+`.
+pub fn protection(repo: &str, branch: Option<&str>, pushers: &[String]) -> Vec<RuleRow> {
+    let refex = match branch {
+        Some(branch) => {
+            let branch = branch.strip_prefix("refs/heads/").unwrap_or(branch);
+            format!("refs/heads/{}$", regex_escape(branch))
+        }
+        None => "refs/tags/".to_owned(),
+    };
+    let source = protection_source(repo, branch);
+    pushers
+        .iter()
+        .map(|pusher| (pusher.as_str(), "RW"))
+        .chain([("@all", "-")])
+        .enumerate()
+        .map(|(index, (who, perm))| RuleRow {
+            seq: index as i64 + 1,
+            repo: repo.to_owned(),
+            who: who.to_owned(),
+            perm: perm.to_owned(),
+            refex: refex.clone(),
+            source: source.clone(),
+        })
+        .collect()
+}
+
+/// Returns `text` with the characters a refex gives a meaning escaped.
+fn regex_escape(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let special = "\\.+*?()|[]{}^$".contains(c);
+            special
+                .then_some('\\')
+                .into_iter()
+                .chain(std::iter::once(c))
         })
         .collect()
 }
@@ -94,6 +153,27 @@ mod tests {
                 (2, "acme/site", "@all", "R", "public repository"),
             ]
         );
+    }
+
+    #[test]
+    fn regression_11_write_fast_forwards_and_only_admin_forces_or_deletes() {
+        let grants = [
+            grant("acme/widgets", "wanda", Access::Write),
+            grant("acme/widgets", "adam", Access::Admin),
+        ];
+        let policy = build(&Document::default(), &grants, &[]).unwrap();
+        let state = RepoState::existing("acme/widgets", None, &[]);
+        let may = |user, op| {
+            policy
+                .access(&state, user, Need::of(op), Some("refs/heads/main"), None)
+                .allowed
+        };
+        for op in [Op::Read, Op::Write] {
+            assert!(may("wanda", op) && may("adam", op), "{op:?}");
+        }
+        // `+`: a force push, and (by default) deleting a branch.
+        assert!(!may("wanda", Op::Rewind), "write allows a force push");
+        assert!(may("adam", Op::Rewind), "admin refuses a force push");
     }
 
     #[test]

@@ -133,7 +133,9 @@ pub fn pre_receive(
         };
         let mut refusals: Vec<String> = Vec::new();
         for verdict in verdicts.into_iter().filter(|verdict| !verdict.allowed) {
-            let line = format!("{}: {}", verdict.ref_name, verdict.reason);
+            // The reason may quote a file name of the push: no byte of it reaches a terminal raw.
+            let reason = crate::types::shown::Escaped(&verdict.reason);
+            let line = format!("{}: {reason}", verdict.ref_name);
             // An update split over several pieces may be refused by more than one of them.
             if !refusals.contains(&line) {
                 refusals.push(line);

@@ -231,8 +231,7 @@ impl Presented {
         if base64.len() > keys::MAX_INPUT_BYTES || base64.contains(char::is_whitespace) {
             return Err(bad());
         }
-        let certificate = ssh_key::Certificate::from_openssh(&format!("{key_type} {base64}"))
-            .map_err(|_| bad())?;
+        let (certificate, forever) = decode(key_type, base64).ok_or_else(bad)?;
         Ok(Presented {
             ca: Fingerprint::parse(
                 &certificate
@@ -244,7 +243,11 @@ impl Presented {
             principals: certificate.valid_principals().to_vec(),
             is_user: certificate.cert_type() == CertType::User,
             valid_after: certificate.valid_after(),
-            valid_before: certificate.valid_before(),
+            valid_before: if forever {
+                u64::MAX
+            } else {
+                certificate.valid_before()
+            },
         })
     }
 
@@ -278,6 +281,55 @@ impl Presented {
     }
 }
 
+/// Decodes the certificate `<key_type> <base64>`; says whether it is valid forever.
+///
+/// ssh-keygen without `-V` writes `valid_before` as 2^64 - 1, "forever", and ssh-key refuses
+/// any time past `i64::MAX` seconds, so such a certificate is decoded with that end instead
+/// (#11). Its signature no longer matches, which does not matter: sshd checked it, and
+/// decoding does not.
+fn decode(key_type: &str, base64: &str) -> Option<(ssh_key::Certificate, bool)> {
+    use base64ct::Encoding;
+    let mut blob = base64ct::Base64::decode_vec(base64).ok()?;
+    let at = valid_before_offset(&blob)?;
+    let end = blob.get(at..at + 8)?;
+    let forever = u64::from_be_bytes(end.try_into().ok()?) > i64::MAX as u64;
+    if forever {
+        blob[at..at + 8].copy_from_slice(&(i64::MAX as u64).to_be_bytes());
+    }
+    let text = format!("{key_type} {}", base64ct::Base64::encode_string(&blob));
+    let certificate = ssh_key::Certificate::from_openssh(&text).ok()?;
+    Some((certificate, forever))
+}
+
+/// Returns where `valid_before` starts in a certificate blob (PROTOCOL.certkeys): after the
+/// type, the nonce, the public key's fields (how many depends on the type), the serial, the
+/// certificate type, the key id, the principals and `valid_after`.
+fn valid_before_offset(blob: &[u8]) -> Option<usize> {
+    fn skip_string(blob: &[u8], at: usize) -> Option<usize> {
+        let len = u32::from_be_bytes(blob.get(at..at + 4)?.try_into().ok()?) as usize;
+        let end = at.checked_add(4)?.checked_add(len)?;
+        (end <= blob.len()).then_some(end)
+    }
+    let type_end = skip_string(blob, 0)?;
+    let label = std::str::from_utf8(blob.get(4..type_end)?).ok()?;
+    let key_fields = match label.strip_suffix(CERTIFICATE_SUFFIX)? {
+        "ssh-ed25519" => 1,
+        "ssh-rsa" | "sk-ssh-ed25519" => 2,
+        "ecdsa-sha2-nistp256" | "ecdsa-sha2-nistp384" | "ecdsa-sha2-nistp521" => 2,
+        "sk-ecdsa-sha2-nistp256" => 3,
+        "ssh-dss" => 4,
+        _ => return None,
+    };
+    let mut at = skip_string(blob, type_end)?; // the nonce
+    for _ in 0..key_fields {
+        at = skip_string(blob, at)?;
+    }
+    at += 8 + 4; // serial, type
+    at = skip_string(blob, at)?; // key id
+    at = skip_string(blob, at)?; // principals
+    Some(at + 8) // valid_after
+}
+
 impl Classify for Error {
     /// Every error here is input that cannot be used (certificates, CA names and principals): refused, nothing changed.
     fn code(&self) -> Code {
@@ -307,6 +359,22 @@ mod tests {
         assert_eq!(presented.signing_ca().as_str(), CA_FP);
         assert_eq!(presented.principals(), ["alice", "ops-alice"]);
         assert_eq!(presented.check_at(NOW), Ok(()));
+    }
+
+    /// Made with ssh-keygen (OpenSSH 9.2) without `-V`: `-s ca -I forever -n alice`, valid
+    /// forever (`valid_before` is 2^64 - 1), by another CA.
+    const FOREVER: &str = "AAAAIHNzaC1lZDI1NTE5LWNlcnQtdjAxQG9wZW5zc2guY29tAAAAIEDx1Ipnu9G1N/7nPQgIdazax0Xmu4Gd0q4OVM6yo5MNAAAAIHfgRLKLaKvsevtfD8gt33CW4+NhPtk8BkukyGu8nDYDAAAAAAAAAAAAAAABAAAAB2ZvcmV2ZXIAAAAJAAAABWFsaWNlAAAAAAAAAAD//////////wAAAAAAAACCAAAAFXBlcm1pdC1YMTEtZm9yd2FyZGluZwAAAAAAAAAXcGVybWl0LWFnZW50LWZvcndhcmRpbmcAAAAAAAAAFnBlcm1pdC1wb3J0LWZvcndhcmRpbmcAAAAAAAAACnBlcm1pdC1wdHkAAAAAAAAADnBlcm1pdC11c2VyLXJjAAAAAAAAAAAAAAAzAAAAC3NzaC1lZDI1NTE5AAAAIGM5Co2KoyU1kn1PZLqrtZEj2FPhuTbZ5awj9vXCA1D2AAAAUwAAAAtzc2gtZWQyNTUxOQAAAEDbEGkHX8Z97Yv2+O4+KY1hgE/yAcmRthQULf8yEJkH/UbExy5KtO66nryWqaMybk5QDIKf3jtMpX5KbeL8LJ8C";
+    const FOREVER_CA_FP: &str = "SHA256:lY1GjvouzWMGPmhEDnfUq+hy0JnvfvTJtHITwkvSXsc";
+
+    #[test]
+    fn regression_11_a_certificate_made_without_validity_is_valid_forever() {
+        let forever = Presented::parse(CERT_TYPE, FOREVER).unwrap();
+        assert_eq!(forever.signing_ca().as_str(), FOREVER_CA_FP);
+        assert_eq!(forever.principals(), ["alice"]);
+        assert_eq!(forever.check_at(0), Ok(()));
+        assert_eq!(forever.check_at(u64::MAX - 1), Ok(()));
+        // Clamping the end does not make another certificate's bytes acceptable.
+        assert!(Presented::parse(CERT_TYPE, &FOREVER[..FOREVER.len() - 8]).is_err());
     }
 
     #[test]

@@ -132,6 +132,31 @@ pub enum Error {
         /// The line number (from 1) of the second key line.
         second: usize,
     },
+    /// The input is a private key, which must never leave its owner's machine.
+    #[error(
+        "this is a private key, not a public one; give the .pub file beside it (or the output of 'ssh-keygen -y -f KEY')"
+    )]
+    PrivateKey,
+    /// The input is a PuTTY private key file (`.ppk`).
+    #[error(
+        "this is a PuTTY private key file; give its OpenSSH public key ('puttygen KEY.ppk -O public-openssh')"
+    )]
+    PuttyPrivateKey,
+    /// The input is a public key in the RFC 4716 format that PuTTY and SSH.com write.
+    #[error(
+        "this is an RFC 4716 (PuTTY or SSH2) public key; convert it with 'ssh-keygen -i -f KEY' and give that"
+    )]
+    Rfc4716,
+    /// The input has several lines and the first is no key line at all: some other file.
+    #[error(
+        "this is not an OpenSSH public key file (line {line} starts with '{start}'); give the .pub file, one line like 'ssh-ed25519 AAAA... alice@laptop'"
+    )]
+    NotPublicKeyFile {
+        /// The line number (from 1) of the first line that is not blank or a comment.
+        line: usize,
+        /// The first field of that line, escaped and shortened for display.
+        start: String,
+    },
     /// The key line starts with `authorized_keys` options rather than a key type.
     #[error("key options such as 'command=' are not accepted; give the bare public key")]
     KeyOptions,
@@ -215,9 +240,12 @@ pub enum Error {
         /// The limit, in bytes.
         max: usize,
     },
-    /// The comment contains a control character (tab, escape, NUL...).
-    #[error("key comment contains a control character at byte {offset}")]
-    CommentControl {
+    /// The comment contains a character outside printable ASCII (a tab, an escape, a
+    /// right-to-left override, any non-ASCII letter...), which could make a listing lie.
+    #[error(
+        "key comment has a character outside printable ASCII at byte {offset}; give a comment of plain letters, digits and punctuation"
+    )]
+    CommentNotPrintable {
         /// The byte offset of the character in the comment.
         offset: usize,
     },
@@ -462,7 +490,8 @@ impl PublicKey {
     /// base64 that is not the canonical padded encoding, a blob of another type than its label,
     /// trailing or missing bytes in the blob, RSA outside [`MIN_RSA_BITS`]..=[`MAX_RSA_BITS`],
     /// an even RSA modulus, compressed EC points or points off their curve, and a comment over
-    /// [`MAX_COMMENT_BYTES`] or with control characters. The comment is everything after the key data, without surrounding blanks.
+    /// [`MAX_COMMENT_BYTES`] or with a character outside printable ASCII (#11: a right-to-left
+    /// override made `forgectl key list` lie). The comment is everything after the key data, without surrounding blanks.
     pub fn parse_authorized(input: &str) -> Result<PublicKey, Error> {
         if input.len() > MAX_INPUT_BYTES {
             return Err(Error::InputTooLarge {
@@ -475,7 +504,17 @@ impl PublicKey {
             .enumerate()
             .filter(|(_, line)| is_key_line(line));
         let (first, line) = key_lines.next().ok_or(Error::NoKey)?;
+        if let Some(kind) = other_file_kind(input) {
+            return Err(kind);
+        }
         if let Some((second, _)) = key_lines.next() {
+            let (label, after_label) = split_field(line);
+            if !is_key_type(label) && !looks_like_options(label, after_label) {
+                return Err(Error::NotPublicKeyFile {
+                    line: first + 1,
+                    start: shown(label),
+                });
+            }
             return Err(Error::TooManyKeys {
                 first: first + 1,
                 second: second + 1,
@@ -494,6 +533,7 @@ impl PublicKey {
         }
 
         let key_data = decode_base64_key(algorithm, base64)?;
+        check_comment(comment)?;
         let key = PublicKey::from_key_data(algorithm, key_data, comment)?;
         // ssh-key's base64 decoder is strict today; this keeps us strict if it ever relaxes,
         // so that the text shown back to the admin is the text they gave.
@@ -507,7 +547,8 @@ impl PublicKey {
     ///
     /// `algorithm` is the stored type label, `blob` the raw key blob and `comment` the stored
     /// comment. The same rules as [`PublicKey::parse_authorized`] apply, so a row written by an
-    /// older forge with laxer rules is refused rather than served.
+    /// older forge with laxer rules is refused rather than served; only a comment may hold
+    /// non-ASCII text, as comments stored before #11 could.
     pub fn from_stored(algorithm: &str, blob: &[u8], comment: &str) -> Result<PublicKey, Error> {
         let algorithm = accepted_algorithm(algorithm)?;
         if blob.len() > MAX_INPUT_BYTES {
@@ -525,6 +566,7 @@ impl PublicKey {
                 actual: shown(actual.as_str()),
             });
         }
+        check_stored_comment(comment)?;
         let key = PublicKey::from_key_data(algorithm, parsed.key_data().clone(), comment)?;
         if key.blob != blob {
             return Err(Error::NotCanonical { algorithm });
@@ -574,7 +616,6 @@ impl PublicKey {
         comment: &str,
     ) -> Result<PublicKey, Error> {
         check_key_data(algorithm, &key_data)?;
-        check_comment(comment)?;
         let parsed = ssh_key::PublicKey::from(key_data);
         let bad_data = |source| Error::BadKeyData { algorithm, source };
         let blob = parsed.to_bytes().map_err(bad_data)?;
@@ -612,6 +653,21 @@ impl fmt::Debug for PublicKey {
 /// A key stops working at the instant it expires, the same instant `expiry-time` names.
 pub fn is_expired(expires: Option<Timestamp>, now: Timestamp) -> bool {
     expires.is_some_and(|expires| expires <= now)
+}
+
+/// Returns the error for an input that is a well-known kind of file other than an OpenSSH
+/// public key, so the admin learns what they gave and what to give instead.
+fn other_file_kind(input: &str) -> Option<Error> {
+    let first = input.lines().map(str::trim).find(|line| !line.is_empty())?;
+    if first.starts_with("-----BEGIN ") && first.contains("PRIVATE KEY") {
+        Some(Error::PrivateKey)
+    } else if first.starts_with("PuTTY-User-Key-File-") {
+        Some(Error::PuttyPrivateKey)
+    } else if first == "---- BEGIN SSH2 PUBLIC KEY ----" {
+        Some(Error::Rfc4716)
+    } else {
+        None
+    }
 }
 
 /// Returns whether a line of a `.pub` input holds a key (it is neither blank nor a comment).
@@ -757,8 +813,23 @@ fn bit_length(bytes: &[u8]) -> usize {
     (bytes.len() - 1) * 8 + top_bits
 }
 
-/// Checks the length and characters of a key comment.
+/// Checks the length and characters of a key comment as given: printable ASCII and spaces only.
 fn check_comment(comment: &str) -> Result<(), Error> {
+    check_stored_comment(comment)?;
+    match comment
+        .char_indices()
+        .find(|(_, c)| !(c.is_ascii_graphic() || *c == ' '))
+    {
+        Some((offset, _)) => Err(Error::CommentNotPrintable { offset }),
+        None => Ok(()),
+    }
+}
+
+/// Checks a comment read back from the database: its length, and no control characters.
+///
+/// Rows stored before #11 may hold non-ASCII comments; they keep working (every place that
+/// shows a comment escapes it), while a new key must pass [`check_comment`].
+fn check_stored_comment(comment: &str) -> Result<(), Error> {
     if comment.len() > MAX_COMMENT_BYTES {
         return Err(Error::CommentTooLong {
             len: comment.len(),
@@ -766,7 +837,7 @@ fn check_comment(comment: &str) -> Result<(), Error> {
         });
     }
     match comment.char_indices().find(|(_, c)| c.is_control()) {
-        Some((offset, _)) => Err(Error::CommentControl { offset }),
+        Some((offset, _)) => Err(Error::CommentNotPrintable { offset }),
         None => Ok(()),
     }
 }
@@ -1066,7 +1137,6 @@ pub(crate) mod tests {
                 format!("ssh-ed25519 {ed} Alice's key (2024)"),
                 "Alice's key (2024)",
             ),
-            (format!("ssh-ed25519 {ed} clé d'Aurélie"), "clé d'Aurélie"),
             (
                 format!("# my key\n\n   # indented comment\nssh-ed25519 {ed} a\n\n"),
                 "a",
@@ -1292,25 +1362,25 @@ pub(crate) mod tests {
             (
                 "bell in comment",
                 format!("ssh-ed25519 {ed} alice\u{7}"),
-                |e| matches!(e, Error::CommentControl { offset: 5 }),
+                |e| matches!(e, Error::CommentNotPrintable { offset: 5 }),
             ),
             (
                 "escape sequence in comment",
                 format!("ssh-ed25519 {ed} a\u{1b}[31mred"),
-                |e| matches!(e, Error::CommentControl { offset: 1 }),
+                |e| matches!(e, Error::CommentNotPrintable { offset: 1 }),
             ),
             (
                 "tab inside comment",
                 format!("ssh-ed25519 {ed} alice\tlaptop"),
-                |e| matches!(e, Error::CommentControl { offset: 5 }),
+                |e| matches!(e, Error::CommentNotPrintable { offset: 5 }),
             ),
             ("nul in comment", format!("ssh-ed25519 {ed} a\0b"), |e| {
-                matches!(e, Error::CommentControl { offset: 1 })
+                matches!(e, Error::CommentNotPrintable { offset: 1 })
             }),
             (
                 "c1 control in comment",
                 format!("ssh-ed25519 {ed} a\u{9b}b"),
-                |e| matches!(e, Error::CommentControl { offset: 1 }),
+                |e| matches!(e, Error::CommentNotPrintable { offset: 1 }),
             ),
             ("input over 16 KiB", too_large, |e| {
                 matches!(
@@ -1361,6 +1431,47 @@ pub(crate) mod tests {
             message(&format!("ssh-rsa {}", base64_of(ED25519))),
             "key type is 'ssh-rsa' but the key data is a 'ssh-ed25519' key"
         );
+    }
+
+    #[test]
+    fn regression_11_other_files_are_named_and_comments_are_printable_ascii() {
+        let message = |input: &str| PublicKey::parse_authorized(input).unwrap_err().to_string();
+        let private = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n";
+        assert!(
+            message(private).starts_with("this is a private key"),
+            "{}",
+            message(private)
+        );
+        let rsa_private =
+            "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\nAAAA\n-----END RSA PRIVATE KEY-----\n";
+        assert!(message(rsa_private).starts_with("this is a private key"));
+        let ppk = "PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\nComment: alice\nPublic-Lines: 2\n";
+        assert!(
+            message(ppk).starts_with("this is a PuTTY private key file"),
+            "{}",
+            message(ppk)
+        );
+        let rfc4716 = "---- BEGIN SSH2 PUBLIC KEY ----\nComment: \"alice\"\nAAAAC3NzaC1lZDI1NTE5AAAAIA\n---- END SSH2 PUBLIC KEY ----\n";
+        assert!(
+            message(rfc4716).starts_with("this is an RFC 4716"),
+            "{}",
+            message(rfc4716)
+        );
+        let passwd =
+            "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n";
+        assert_eq!(
+            message(passwd),
+            "this is not an OpenSSH public key file (line 1 starts with 'root:x:0:0:root:/root:/bin/bash'); give the .pub file, one line like 'ssh-ed25519 AAAA... alice@laptop'"
+        );
+        let base = &ED25519[..ED25519.rfind(' ').unwrap()];
+        for comment in ["alice\u{202e}pot\u{202c}", "j\u{fc}rgen", "a\u{200b}b"] {
+            assert!(
+                message(&format!("{base} {comment}"))
+                    .starts_with("key comment has a character outside printable ASCII at byte"),
+                "{comment:?} accepted"
+            );
+        }
+        assert!(PublicKey::parse_authorized(&format!("{base} alice@laptop (work) #2")).is_ok());
     }
 
     #[test]
@@ -1451,7 +1562,7 @@ pub(crate) mod tests {
                 "ssh-ed25519",
                 ed_blob.clone(),
                 "a\nb",
-                |e| matches!(e, Error::CommentControl { offset: 1 }),
+                |e| matches!(e, Error::CommentNotPrintable { offset: 1 }),
             ),
             (
                 "oversized blob",

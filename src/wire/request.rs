@@ -211,11 +211,20 @@ pub enum Request {
         /// Only show the changes.
         dry_run: bool,
     },
-    /// Put rules in front of every other rule (`forgectl protect`).
+    /// Put rules in front of every other rule (`forgectl protect`). Rules already stored with
+    /// the same `source` are replaced; every user, `@group` and repository they name must exist.
     /// `{"v":1,"op":"prepend_rules","rules":[{"seq":1,"repo":"acme/widgets","who":"alice","perm":"RW","refex":"refs/heads/main$","source":"forgectl protect acme/widgets branch 'main'"}]}`
     PrependRules {
         /// The rules, numbered from 1 in the order they must apply.
         rules: Vec<crate::policy::document::RuleRow>,
+    },
+    /// Remove the protection of a branch, or (`branch` null) of the tags (`forgectl unprotect`).
+    /// `{"v":1,"op":"unprotect","repo":"acme/widgets","branch":"main"}`
+    Unprotect {
+        /// The repository.
+        repo: RepoName,
+        /// The branch; none for the tags.
+        branch: Option<String>,
     },
     /// Import users, keys and a policy (`forgectl import gitolite`), in one transaction.
     /// `{"v":1,"op":"import","users":["alice"],"keys":[["alice","ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKWdBCWIAVdUijgQgfx7slfgwTxC0SCaU8fqHAQdPlcM alice@laptop"]],"document":{"user_groups":{"@devs":["alice","bob"]},"repo_groups":{},"rules":[{"seq":1,"repo":"acme/widgets","who":"@devs","perm":"RW+","refex":"refs/.*","source":"policy.toml line 3"}],"options":[],"roles":[]},"dry_run":false}`
@@ -344,6 +353,7 @@ impl Request {
             Request::PolicyExport => "policy_export",
             Request::PolicyApply { .. } => "policy_apply",
             Request::PrependRules { .. } => "prepend_rules",
+            Request::Unprotect { .. } => "unprotect",
             Request::Import { .. } => "import",
             Request::Audit { .. } => "audit",
             Request::Status => "status",

@@ -102,7 +102,7 @@ fn forge_keys_prints_principal_lines_only_for_a_registered_ca() {
     env.forgectl_ok(["ca", "add", "corp", &public(&corp)]);
     env.forgectl_ok(["user", "add", "alice"]);
     env.forgectl_ok(["user", "add", "bob"]);
-    env.forgectl_ok(["principal", "map", "ops-alice", "bob"]);
+    env.forgectl_ok(["principal", "map", "ops-alice", "alice"]);
     let certificate = env.sign(&corp, "holder", "alice,ops-alice,nobody,al\"ice");
     let text = std::fs::read_to_string(&certificate).unwrap();
     let mut words = text.split_whitespace();
@@ -121,10 +121,33 @@ fn forge_keys_prints_principal_lines_only_for_a_registered_ca() {
     let config_path = env.config.display().to_string();
     assert_eq!(
         lookup(&common::login_user(), cert_type, blob).render(),
-        format!(
-            "command=\"{shell} --config {config_path} cert-1:alice\",restrict alice\n\
-             command=\"{shell} --config {config_path} cert-1:bob\",restrict ops-alice\n[exit 0]"
-        )
+        format!("command=\"{shell} --config {config_path} cert-1:alice\",restrict alice\n[exit 0]"),
+        "two principals of alice give one line"
+    );
+    // #11: principals of two users would log in as the first of them; nobody is let in.
+    let both = std::fs::read_to_string(env.sign(&corp, "both", "alice,bob")).unwrap();
+    let mut words = both.split_whitespace();
+    let (both_type, both_blob) = (words.next().unwrap(), words.next().unwrap());
+    assert_eq!(
+        lookup(&common::login_user(), both_type, both_blob).render(),
+        "[exit 0]"
+    );
+    // #11: a certificate made without -V is valid forever, as ssh-keygen means it.
+    let forever_key = env.make_key("forever");
+    let signed = Command::new("ssh-keygen")
+        .args(["-q", "-s"])
+        .arg(&corp)
+        .args(["-I", "forever-id", "-n", "alice"])
+        .arg(format!("{}.pub", forever_key.display()))
+        .status()
+        .unwrap();
+    assert!(signed.success());
+    let forever = std::fs::read_to_string(format!("{}-cert.pub", forever_key.display())).unwrap();
+    let mut words = forever.split_whitespace();
+    let (forever_type, forever_blob) = (words.next().unwrap(), words.next().unwrap());
+    assert_eq!(
+        lookup(&common::login_user(), forever_type, forever_blob).render(),
+        format!("command=\"{shell} --config {config_path} cert-1:alice\",restrict alice\n[exit 0]")
     );
     assert_eq!(lookup("someone-else", cert_type, blob).render(), "[exit 0]");
     assert_eq!(

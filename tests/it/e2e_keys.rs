@@ -233,6 +233,14 @@ fn a_key_file_with_smuggled_options_or_a_second_key_is_refused_at_key_add() {
             format!("{public}command=\"/bin/sh\" {other}"),
             "found keys on lines 1 and 2 where one was expected; add keys one at a time",
         ),
+        (
+            std::fs::read_to_string(&key).unwrap(),
+            "this is a private key, not a public one; give the .pub file beside it (or the output of 'ssh-keygen -y -f KEY')",
+        ),
+        (
+            "root:x:0:0:root:/root:/bin/bash\nbin:x:2:2:bin:/bin:/usr/sbin/nologin\n".to_owned(),
+            "this is not an OpenSSH public key file (line 1 starts with 'root:x:0:0:root:/root:/bin/bash'); give the .pub file, one line like 'ssh-ed25519 AAAA... alice@laptop'",
+        ),
     ];
     for (text, why) in rows {
         let file = env.path("smuggled.pub");

@@ -119,6 +119,43 @@ fn a_protected_branch_takes_fast_forwards_from_its_pushers_and_refuses_force() {
         Some(0),
         "only the named pushers push to main: {refused}"
     );
+
+    // #11: protecting again replaces the protection, unknown names are refused, and
+    // unprotect undoes it.
+    env.forgectl_ok(["protect", "acme/widgets", "main", "--pushers", "mallory"]);
+    let pushed = other.git_in("clone", ["push", "origin", "main"]);
+    assert_eq!(
+        pushed.code,
+        Some(0),
+        "the second protection's pusher: {pushed}"
+    );
+    let exported = env.forgectl_ok(["policy", "export"]).stdout;
+    assert_eq!(
+        exported
+            .matches("forgectl protect acme/widgets branch 'main'")
+            .count(),
+        2,
+        "one RW rule and one deny, not four: {exported}"
+    );
+    for args in [
+        ["protect", "acme/widgets", "main", "--pushers", "nobody"],
+        ["protect", "acme/nothing", "main", "--pushers", "alice"],
+    ] {
+        let refused = env.forgectl(args);
+        assert_eq!(refused.code, Some(1), "{refused}");
+    }
+    env.forgectl_ok(["unprotect", "acme/widgets", "main"]);
+    assert!(
+        !env.forgectl_ok(["policy", "export"])
+            .stdout
+            .contains("forgectl protect"),
+        "unprotect removed the rules"
+    );
+    let again = env.forgectl(["unprotect", "acme/widgets", "main"]);
+    assert_eq!(
+        again.render(),
+        "forgectl: repository 'acme/widgets' has no protection of branch 'main'; see 'forgectl policy export'\n[exit 1]"
+    );
 }
 
 #[test]
@@ -207,6 +244,30 @@ fn path_rules_are_checked_on_the_pushed_commits() {
             .contains("forge: refs/heads/main: src: denied by rule"),
         "{code}"
     );
+}
+
+#[test]
+fn regression_11_a_refused_file_name_reaches_the_pusher_and_the_log_escaped() {
+    let env = forge_with_policy();
+    let bob = clone(&env, "bob");
+    let name = "red\u{1b}[31mx\rremote: forge: all good";
+    bob.commit("clone", name, "a name that paints the terminal");
+    let refused = bob.git_in("clone", ["push", "origin", "main"]);
+    assert_ne!(refused.code, Some(0), "{refused}");
+    assert!(
+        !refused.stderr.contains('\u{1b}') && !refused.stderr.contains('\r'),
+        "a raw byte reached the pusher: {:?}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains(
+            "remote: forge: refs/heads/main: red\\u{1b}[31mx\\rremote: forge: all good: denied by rule"
+        ),
+        "{refused}"
+    );
+    let log = std::fs::read_to_string(env.path("forged.log")).unwrap_or_default();
+    assert!(!log.contains('\u{1b}') && !log.contains('\r'), "{log:?}");
+    assert!(log.contains("red\\u{1b}[31mx\\r"), "{}", env.logs());
 }
 
 #[test]

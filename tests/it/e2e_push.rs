@@ -78,10 +78,18 @@ fn a_force_push_and_a_delete_are_recorded_with_their_kind() {
         Some(0)
     );
     alice.git_in("work", ["reset", "-q", "--hard", "HEAD~1"]);
-    let forced = alice.git_in(
-        "work",
-        ["push", "-q", "--force", "forge:acme/widgets", "main"],
+    // #11: a grant of write is RW, so neither a force push nor a delete; admin is RW+.
+    let force = ["push", "-q", "--force", "forge:acme/widgets", "main"];
+    let refused = alice.git_in("work", force);
+    assert_ne!(
+        refused.code,
+        Some(0),
+        "write allowed a force push: {refused}"
     );
+    let refused = alice.git_in("work", ["push", "-q", "forge:acme/widgets", ":topic"]);
+    assert_ne!(refused.code, Some(0), "write allowed a delete: {refused}");
+    env.forgectl_ok(["grant", "acme/widgets", "alice", "admin"]);
+    let forced = alice.git_in("work", force);
     assert_eq!(forced.code, Some(0), "{forced}");
     let deleted = alice.git_in("work", ["push", "-q", "forge:acme/widgets", ":topic"]);
     assert_eq!(deleted.code, Some(0), "{deleted}");

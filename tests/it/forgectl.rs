@@ -192,6 +192,12 @@ fn access_explains_and_exits_by_the_decision() {
         .args(["access", "alice", "secret", "W"])
         .assert()
         .code(0);
+    // #11: write is RW, so no force push; admin is RW+.
+    forgectl(&env)
+        .args(["access", "alice", "secret", "+", "refs/heads/main"])
+        .assert()
+        .code(1);
+    env.forgectl_ok(["grant", "secret", "alice", "admin"]);
     forgectl(&env)
         .args(["access", "alice", "secret", "+", "refs/heads/main"])
         .assert()

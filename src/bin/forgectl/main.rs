@@ -50,6 +50,7 @@ fn run(args: Args) -> Result<Code, Failure> {
         Command::Access(access) => commands::access::access(&client, access),
         Command::Policy(command) => commands::policy::run(&client, command),
         Command::Protect(protect) => commands::policy::protect(&client, protect),
+        Command::Unprotect(unprotect) => commands::policy::unprotect(&client, unprotect),
         Command::Import(command) => commands::import::run(&client, command),
         Command::Audit(audit) => commands::audit::run(&client, audit),
         Command::Status(status) => commands::status::run(&client, status),

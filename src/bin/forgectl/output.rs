@@ -2,6 +2,7 @@
 
 use forge::admin::table;
 use forge::exit::{Code, Failure};
+use forge::types::shown::Escaped;
 use serde::Serialize;
 
 /// Prints `rows` under `header` as a table with columns padded to their widest cell.
@@ -9,10 +10,10 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) {
     lines(table::render(header, rows));
 }
 
-/// Prints `lines`, one per line.
+/// Prints `lines`, one per line, each escaped: they carry what forged returns.
 pub fn lines(lines: Vec<String>) {
     for line in lines {
-        println!("{line}");
+        println!("{}", Escaped(&line));
     }
 }
 

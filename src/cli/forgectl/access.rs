@@ -12,7 +12,8 @@ pub struct GrantArgs {
     pub repo: RepoName,
     /// The user
     pub user: UserName,
-    /// read, write or admin (replaces any earlier grant)
+    /// read (clone and fetch), write (also push new refs and fast-forwards: RW) or admin (also
+    /// force push and delete refs: RW+); replaces any earlier grant
     pub access: Access,
 }
 

@@ -56,7 +56,7 @@ pub enum Command {
     /// Create, list and remove repositories
     #[command(subcommand)]
     Repo(repo::Command),
-    /// Give a user read, write or admin access to a repository
+    /// Give a user read, write (no force push or delete) or admin access to a repository
     Grant(access::GrantArgs),
     /// Take a user's access to a repository away
     Revoke(access::RevokeArgs),
@@ -70,6 +70,8 @@ pub enum Command {
     Import(import::Command),
     /// Protect a branch (no force, no delete, named pushers) or make tags immutable
     Protect(policy::ProtectArgs),
+    /// Remove the protection of a branch or of the tags that `protect` wrote
+    Unprotect(policy::UnprotectArgs),
     /// Show recorded ref updates, newest first
     Audit(audit::Args),
     /// Show whether forged is up, its version and what it holds

@@ -1,4 +1,4 @@
-//! `forgectl policy export|apply` and `forgectl protect`.
+//! `forgectl policy export|apply`, `forgectl protect` and `forgectl unprotect`.
 
 use crate::types::repo_name::RepoName;
 use std::path::PathBuf;
@@ -30,7 +30,22 @@ pub struct ProtectArgs {
     /// Make tags immutable instead: the pushers may create tags, nobody moves or deletes one
     #[arg(long)]
     pub tags: bool,
-    /// Who may push (users or @groups, comma-separated)
+    /// Who may push (users or @groups, comma-separated, all existing); replaces the pushers
+    /// of an earlier protection of the same branch or the tags
     #[arg(long, value_delimiter = ',', required = true)]
     pub pushers: Vec<String>,
+}
+
+/// The arguments of `forgectl unprotect`.
+#[derive(Debug, clap::Args)]
+pub struct UnprotectArgs {
+    /// The repository
+    #[arg(value_parser = RepoName::from_admin)]
+    pub repo: RepoName,
+    /// The branch whose protection goes
+    #[arg(required_unless_present = "tags", conflicts_with = "tags")]
+    pub branch: Option<String>,
+    /// Remove the protection of the tags instead
+    #[arg(long)]
+    pub tags: bool,
 }

@@ -27,6 +27,14 @@ impl Failure {
         }
     }
 
+    /// A refusal for now, that the client may retry later (a rate limit).
+    pub(super) fn busy(message: impl Into<String>) -> Failure {
+        Failure {
+            kind: ErrorKind::Busy,
+            message: message.into(),
+        }
+    }
+
     pub(super) fn internal(message: impl Into<String>) -> Failure {
         Failure {
             kind: ErrorKind::Internal,

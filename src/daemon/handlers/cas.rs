@@ -58,13 +58,13 @@ pub(super) fn principal_map(daemon: &Daemon, principal: Principal, user: UserNam
             }
             other => other.into(),
         })?;
-    tracing::info!(principal = %principal, user = %user, "principal mapped");
+    tracing::info!(principal = %crate::types::shown::Escaped(principal.as_str()), user = %user, "principal mapped");
     Ok(Response::Done)
 }
 
 pub(super) fn principal_unmap(daemon: &Daemon, principal: Principal) -> Handled {
     let user = daemon.store.unmap_principal(&principal)?;
-    tracing::info!(principal = %principal, user = %user, "principal unmapped");
+    tracing::info!(principal = %crate::types::shown::Escaped(principal.as_str()), user = %user, "principal unmapped");
     Ok(Response::Done)
 }
 
@@ -79,8 +79,8 @@ pub(super) fn principal_list(daemon: &Daemon) -> Handled {
     })
 }
 
-/// `principals_lookup`: one `authorized_principals` line per principal of a certificate that
-/// resolves to a user; none unless the login is the git account and the certificate is a user
+/// `principals_lookup`: the `authorized_principals` line of the one user a certificate's
+/// principals resolve to; none when they resolve to several users, and none unless the login is the git account and the certificate is a user
 /// certificate, valid now, signed by a registered CA.
 pub(super) fn principals_lookup(
     daemon: &Daemon,
@@ -95,7 +95,7 @@ pub(super) fn principals_lookup(
     let presented = match Presented::parse(key_type, key) {
         Ok(presented) => presented,
         Err(e) => {
-            tracing::info!(login, reason = %e, "presented certificate does not parse; no line");
+            tracing::info!(login = %crate::types::shown::Escaped(login), reason = %e, "presented certificate does not parse; no line");
             return none();
         }
     };
@@ -112,12 +112,23 @@ pub(super) fn principals_lookup(
         .iter()
         .filter_map(|text| Principal::parse(text).ok())
         .collect();
-    let resolved = daemon.store.users_for_principals(&principals)?;
+    let mut resolved = daemon.store.users_for_principals(&principals)?;
+    // sshd logs in with the first line that matches, so a certificate of several users would
+    // silently be the first of them: refuse it, and say so (#11). Several principals of one
+    // user give one line.
+    let mut users: Vec<String> = resolved.iter().map(|(_, user)| user.to_string()).collect();
+    users.sort();
+    users.dedup();
+    if users.len() > 1 {
+        tracing::warn!(ca = %ca_name, users = %users.join(","), "the certificate's principals are several users; no line");
+        return none();
+    }
+    resolved.truncate(1);
     let config = &daemon.config;
     let lines: Vec<String> = resolved
         .into_iter()
         .map(|(principal, user)| {
-            tracing::info!(ca = %ca_name, principal = %principal, user = %user, "certificate principal known; forced command given");
+            tracing::info!(ca = %ca_name, principal = %crate::types::shown::Escaped(principal.as_str()), user = %user, "certificate principal known; forced command given");
             sshd_line::authorized_principals_line(
                 &config.forge_shell,
                 config.path_for_forced_command(),

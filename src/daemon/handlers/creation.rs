@@ -49,12 +49,44 @@ pub(super) fn as_creator(daemon: &Daemon, user: &UserName, repo: &RepoName) -> R
         tracing::info!(user = %user, repo = %repo, rule = %verdict.reason(), "repository creation denied");
         return Err(refused());
     }
-    from_pattern(daemon, repo, user)?;
-    Ok(())
+    match from_pattern(daemon, repo, user) {
+        Err(failure) if failure.kind == crate::wire::ErrorKind::Denied => Err(refused()),
+        other => other.map(|_| ()),
+    }
+}
+
+/// Creates `repo` from a pattern for `user`, once policy has allowed it, unless the limit on
+/// their creations says no (see [`count_for`]). Returns the facts as [`from_pattern`] does.
+pub(super) fn by_user(
+    daemon: &Daemon,
+    repo: &RepoName,
+    user: &UserName,
+) -> Result<RepoFacts, Failure> {
+    count_for(daemon, user, repo)?;
+    from_pattern(daemon, repo, user)
+}
+
+/// Counts a creation that `user` asks for (a clone, push or `create`, never an admin's), or
+/// refuses it for now when they created
+/// [`MAX_PER_WINDOW`](crate::daemon::creations::MAX_PER_WINDOW) repositories within the last
+/// minute: a loop of `git ls-remote` must not make thousands of repositories (#11).
+pub(super) fn count_for(daemon: &Daemon, user: &UserName, repo: &RepoName) -> Result<(), Failure> {
+    let limit = crate::daemon::creations::MAX_PER_WINDOW;
+    if daemon
+        .creations
+        .try_count(user.as_str(), std::time::Instant::now())
+    {
+        return Ok(());
+    }
+    tracing::warn!(user = %user, repo = %repo, limit, "too many repositories created lately; refused");
+    Err(Failure::busy(format!(
+        "{user} created {limit} repositories in the last minute; try again later"
+    )))
 }
 
 /// Creates `repo` (on disk and in the store) with `creator`, once policy has allowed it;
-/// returns its facts. A repository someone created meanwhile is taken as it is.
+/// returns its facts. A repository someone created meanwhile is taken as it is; one whose
+/// name differs only in letter case is denied, as a missing repository is.
 pub(super) fn from_pattern(
     daemon: &Daemon,
     repo: &RepoName,
@@ -69,17 +101,25 @@ pub(super) fn from_pattern(
         Some(creator.as_str()),
         Box::new(|| disk::create_bare(&path, &hooks).map_err(Into::into)),
     );
-    match created {
+    let raced = match created {
         Ok(()) => {
-            tracing::info!(repo = %repo, creator = %creator, "repository created from a pattern")
+            tracing::info!(repo = %repo, creator = %creator, "repository created from a pattern");
+            false
         }
-        Err(store::Error::AlreadyExists { .. }) => {}
+        Err(store::Error::AlreadyExists { .. }) => true,
         Err(e) => return Err(e.into()),
+    };
+    match daemon.store.repo_facts(repo)? {
+        Some(facts) => Ok(facts),
+        // It exists, yet not under this name: a name that differs only in letter case.
+        None if raced => {
+            tracing::info!(repo = %repo, creator = %creator, "a repository whose name differs only in letter case exists; denied");
+            Err(Failure::denied())
+        }
+        None => Err(Failure::internal(format!(
+            "repository '{repo}' vanished while created"
+        ))),
     }
-    daemon
-        .store
-        .repo_facts(repo)?
-        .ok_or_else(|| Failure::internal(format!("repository '{repo}' vanished while created")))
 }
 
 /// Returns the state policy decides on for an existing repository.

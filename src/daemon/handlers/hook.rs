@@ -124,7 +124,7 @@ pub(super) fn check_refs(
         tracing::info!(
             user = %pushing.name(), key = %pushing.identity(), repo = %repo, ref_name = %update.ref_name,
             old = %update.old, new = %update.new, kind = %update.kind,
-            allowed = verdict.allowed, rule = %verdict.reason, "ref update decided"
+            allowed = verdict.allowed, rule = %crate::types::shown::Escaped(&verdict.reason), "ref update decided"
         );
     }
     // git refuses the whole push if pre-receive refuses any ref, so only a fully allowed push

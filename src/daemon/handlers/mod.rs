@@ -102,6 +102,7 @@ pub(super) fn handle(daemon: &Daemon, caller: &Caller, request: Request, id: &st
         Request::PolicyExport => policy::export(daemon),
         Request::PolicyApply { document, dry_run } => policy::apply(daemon, document, dry_run),
         Request::PrependRules { rules } => policy::prepend(daemon, rules),
+        Request::Unprotect { repo, branch } => policy::unprotect(daemon, &repo, branch.as_deref()),
         Request::Import {
             users,
             keys,
@@ -131,9 +132,11 @@ pub(super) fn handle(daemon: &Daemon, caller: &Caller, request: Request, id: &st
     };
     outcome.unwrap_or_else(|failure| {
         match failure.kind {
-            ErrorKind::Internal => tracing::error!(error = %failure.message, "request failed"),
+            ErrorKind::Internal => {
+                tracing::error!(error = %crate::types::shown::Escaped(&failure.message), "request failed")
+            }
             ErrorKind::Denied => {}
-            _ => tracing::info!(reason = %failure.message, "request refused"),
+            _ => tracing::info!(reason = %crate::types::shown::Escaped(&failure.message), "request refused"),
         }
         Response::Error {
             kind: failure.kind,

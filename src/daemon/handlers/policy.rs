@@ -45,6 +45,7 @@ pub(super) fn access(
 /// create in.
 pub(super) fn create(daemon: &Daemon, identity: Identity, repo: RepoName) -> Handled {
     let user = super::shell::owner(daemon, &identity)?.user;
+    creation::count_for(daemon, &user, &repo)?;
     creation::as_creator(daemon, &user, &repo)?;
     Ok(Response::Done)
 }
@@ -81,7 +82,7 @@ pub(super) fn roles(daemon: &Daemon, repo: RepoName, change: RoleChange) -> Hand
             crate::policy::Subject::parse(member).map_err(|e| Failure::refused(e.to_string()))?;
             let add = matches!(change, RoleChange::Add { .. });
             daemon.store.set_role(&repo, role, member, add)?;
-            tracing::info!(repo = %repo, role, member, add, "role changed");
+            tracing::info!(repo = %repo, role = %crate::types::shown::Escaped(role), member = %crate::types::shown::Escaped(member), add, "role changed");
         }
     }
     let facts = daemon
@@ -122,19 +123,89 @@ pub(super) fn apply(daemon: &Daemon, document: Document, dry_run: bool) -> Handl
     })
 }
 
-/// `prepend_rules`: put rules before every other rule.
+/// `prepend_rules`: put rules before every other rule, replacing the stored rules of the same
+/// source (a protection given again replaces the one before, #11). The repositories and the
+/// users and `@groups` the rules name must exist.
 pub(super) fn prepend(daemon: &Daemon, rules: Vec<RuleRow>) -> Handled {
-    let mut document = daemon.store.policy_document()?;
-    document.rules.splice(0..0, rules.iter().cloned());
+    let current = daemon.store.policy_document()?;
+    for rule in &rules {
+        known_names(daemon, &current, rule)?;
+    }
+    let mut document = without_sources(&current, &rules);
+    let first = document.rules.iter().map(|r| r.seq).min().unwrap_or(1);
+    let count = rules.iter().map(|r| r.seq).max().unwrap_or(0);
+    let shifted = rules.iter().map(|row| RuleRow {
+        seq: first - count - 1 + row.seq,
+        ..row.clone()
+    });
+    document.rules.splice(0..0, shifted);
+    replaced(daemon, &current, &document)
+}
+
+/// `unprotect`: remove the rules of the protection of `branch` (or the tags) of `repo`.
+pub(super) fn unprotect(daemon: &Daemon, repo: &RepoName, branch: Option<&str>) -> Handled {
+    let source = crate::policy::shortcuts::protection_source(repo.as_str(), branch);
+    let current = daemon.store.policy_document()?;
+    let mut document = current.clone();
+    document.rules.retain(|rule| rule.source != source);
+    if document.rules.len() == current.rules.len() {
+        let what = branch.map_or_else(|| "its tags".to_owned(), |b| format!("branch '{b}'"));
+        return Err(Failure::refused(format!(
+            "repository '{repo}' has no protection of {what}; see 'forgectl policy export'"
+        )));
+    }
+    replaced(daemon, &current, &document)
+}
+
+/// Returns `document` without the rules whose source is one of `rules`'.
+fn without_sources(document: &Document, rules: &[RuleRow]) -> Document {
+    let mut kept = document.clone();
+    kept.rules
+        .retain(|stored| !rules.iter().any(|rule| rule.source == stored.source));
+    kept
+}
+
+/// Refuses a rule that names a repository, a user or a `@group` that does not exist; patterns,
+/// `@all` and the creator's and roles' names (`@CREATOR`, `@READERS`) are not names.
+fn known_names(daemon: &Daemon, current: &Document, rule: &RuleRow) -> Result<(), Failure> {
+    if let Ok(repo) = RepoName::parse(&rule.repo)
+        && daemon.store.repo_facts(&repo)?.is_none()
+    {
+        return Err(Failure::refused(format!(
+            "repository '{repo}' does not exist; create it first"
+        )));
+    }
+    let who = rule.who.as_str();
+    let is_special = |name: &str| name == "all" || name.bytes().all(|b| b.is_ascii_uppercase());
+    let known = if let Some(name) = who.strip_prefix('@') {
+        is_special(name) || current.user_groups.contains_key(who)
+    } else {
+        match UserName::parse(who) {
+            Ok(user) => daemon.store.has_user(&user)?,
+            Err(_) => false,
+        }
+    };
+    if !known {
+        return Err(Failure::refused(format!(
+            "'{}' is not a user or a group of the policy; add it first",
+            crate::types::shown::shown(who)
+        )));
+    }
+    Ok(())
+}
+
+/// Replaces the policy `current` with `document`, after checking it, and says what changed.
+fn replaced(daemon: &Daemon, current: &Document, document: &Document) -> Handled {
     document
         .to_parts()
         .map_err(|e| Failure::refused(format!("the rules are not valid: {e}")))?;
-    daemon.store.prepend_rules(&rules)?;
+    let lines = current.diff(document);
+    if !lines.is_empty() {
+        daemon.store.replace_policy(current, document)?;
+        tracing::info!(changes = lines.len(), "policy rules replaced");
+    }
     Ok(Response::Changes {
-        lines: rules
-            .iter()
-            .map(|r| format!("+ rule {} {} = {} on {}", r.perm, r.refex, r.who, r.repo))
-            .collect(),
+        lines,
         applied: true,
     })
 }

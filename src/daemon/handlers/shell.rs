@@ -94,7 +94,7 @@ pub(super) fn check(
     if facts.is_none() {
         let missing = RepoState::missing(repo.as_str());
         match decide::access(&policy, user.as_str(), &missing, access) {
-            Decision::Creatable(_) => facts = Some(creation::from_pattern(daemon, &repo, user)?),
+            Decision::Creatable(_) => facts = Some(creation::by_user(daemon, &repo, user)?),
             _ => {
                 tracing::info!(user = %user, key = %key, ca, repo = %repo, %need, "no such repository; denied");
                 return Err(Failure::denied());
@@ -176,7 +176,7 @@ pub(super) fn key_lookup(daemon: &Daemon, login: &str, key_type: &str, key: &str
         return Ok(Response::AuthorizedKeys { lines: Vec::new() });
     }
     let Ok(presented) = PublicKey::parse_authorized(&format!("{key_type} {key}")) else {
-        tracing::info!(login, key_type, "presented key does not parse; no line");
+        tracing::info!(login = %crate::types::shown::Escaped(login), key_type = %crate::types::shown::Escaped(key_type), "presented key does not parse; no line");
         return Ok(Response::AuthorizedKeys { lines: Vec::new() });
     };
     let fingerprint = presented.fingerprint();

@@ -285,7 +285,7 @@ fn each_role_may_ask_what_it_needs() {
 #[test]
 fn check_refs_refuses_a_force_push_without_plus() {
     let (forge, alice, _) = Forge::with_alice_and_bob();
-    // A grant of write is RW+; what `forgectl protect acme/widgets main --pushers alice`
+    // A grant of write is RW since #11; what `forgectl protect acme/widgets main --pushers alice`
     // sends puts RW (no +) and a deny for everyone else in front of it.
     let protect = serde_json::json!({"op": "prepend_rules", "rules": [
         {"seq": 1, "repo": "acme/widgets", "who": "alice", "perm": "RW", "refex": "refs/heads/main$", "source": "test"},
@@ -382,4 +382,233 @@ fn key_number(key: KeyId) -> i64 {
         .ok()
         .and_then(|value| value.as_i64())
         .expect("a key id is a number on the wire")
+}
+
+/// Lets everyone create repositories under `wild/` (`C`), with alice and bob as in
+/// [`Forge::with_alice_and_bob`].
+fn with_wild_creation() -> (Forge, KeyId, KeyId) {
+    let (forge, alice, bob) = Forge::with_alice_and_bob();
+    let wild = serde_json::json!({"op": "prepend_rules", "rules": [
+        {"seq": 1, "repo": "wild/..*", "who": "@all", "perm": "C", "refex": "refs/.*", "source": "test"},
+        {"seq": 2, "repo": "wild/..*", "who": "@CREATOR", "perm": "RW+", "refex": "refs/.*", "source": "test"},
+    ]});
+    assert!(
+        matches!(
+            forge.ask(ADMIN, &wild.to_string()),
+            Response::Changes { applied: true, .. }
+        ),
+        "prepend_rules did not apply"
+    );
+    (forge, alice, bob)
+}
+
+#[test]
+fn regression_11_a_case_only_twin_through_wild_create_is_denied_not_an_internal_error() {
+    let (forge, alice, bob) = with_wild_creation();
+    let created = forge.ask(GIT, &check(alice, "wild/Widgets", "read"));
+    assert!(matches!(created, Response::Granted { .. }), "{created:?}");
+    for (key, access) in [(alice, "read"), (bob, "write")] {
+        let answer = forge.ask(GIT, &check(key, "wild/widgets", access));
+        assert_eq!(
+            answer,
+            forge.ask(GIT, &check(bob, "acme/nothing", "read")),
+            "a case twin reads like a missing repository"
+        );
+    }
+    let create = format!(
+        r#"{{"op":"create","key":{},"repo":"wild/WIDGETS"}}"#,
+        key_number(bob)
+    );
+    assert_eq!(
+        error_kind(&forge.ask(GIT, &create)),
+        Some(ErrorKind::Refused)
+    );
+}
+
+#[test]
+fn regression_11_creating_by_read_needs_c_and_is_rate_limited_per_user() {
+    let (forge, alice, _) = Forge::with_alice_and_bob();
+    // RW without C: reading a missing repository creates nothing.
+    let no_create = serde_json::json!({"op": "prepend_rules", "rules": [
+        {"seq": 1, "repo": "open/..*", "who": "@all", "perm": "RW", "refex": "refs/.*", "source": "test"},
+    ]});
+    forge.ask(ADMIN, &no_create.to_string());
+    assert_eq!(
+        error_kind(&forge.ask(GIT, &check(alice, "open/one", "read"))),
+        Some(ErrorKind::Denied)
+    );
+    assert!(!forge.repos.path().join("open/one.git").exists());
+
+    let (forge, alice, bob) = with_wild_creation();
+    let limit = crate::daemon::creations::MAX_PER_WINDOW;
+    for n in 0..limit {
+        let answer = forge.ask(GIT, &check(alice, &format!("wild/r{n}"), "read"));
+        assert!(
+            matches!(answer, Response::Granted { .. }),
+            "{n}: {answer:?}"
+        );
+    }
+    let answer = forge.ask(GIT, &check(alice, "wild/one-too-many", "read"));
+    assert_eq!(error_kind(&answer), Some(ErrorKind::Busy), "{answer:?}");
+    assert!(!forge.repos.path().join("wild/one-too-many.git").exists());
+    // An existing repository is still read, and another user still creates.
+    assert!(matches!(
+        forge.ask(GIT, &check(alice, "wild/r0", "read")),
+        Response::Granted { .. }
+    ));
+    assert!(matches!(
+        forge.ask(GIT, &check(bob, "wild/bobs", "read")),
+        Response::Granted { .. }
+    ));
+}
+
+/// A CA made with `ssh-keygen -t ed25519 -C corp-ca`, and a certificate it signed for the
+/// principals alice and bob (`-n alice,bob -V 20200101:21000101`).
+const CORP_CA: &str =
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGM5Co2KoyU1kn1PZLqrtZEj2FPhuTbZ5awj9vXCA1D2 corp-ca";
+const ALICE_AND_BOB_CERT: &str = "AAAAIHNzaC1lZDI1NTE5LWNlcnQtdjAxQG9wZW5zc2guY29tAAAAILrsdgU3LMxIHV6ye+VyDaIVoPvtzm5axXXbG4vOS+wEAAAAIHfgRLKLaKvsevtfD8gt33CW4+NhPtk8BkukyGu8nDYDAAAAAAAAAAAAAAABAAAAA3R3bwAAABAAAAAFYWxpY2UAAAADYm9iAAAAAF4L4QAAAAAA9IZXAAAAAAAAAACCAAAAFXBlcm1pdC1YMTEtZm9yd2FyZGluZwAAAAAAAAAXcGVybWl0LWFnZW50LWZvcndhcmRpbmcAAAAAAAAAFnBlcm1pdC1wb3J0LWZvcndhcmRpbmcAAAAAAAAACnBlcm1pdC1wdHkAAAAAAAAADnBlcm1pdC11c2VyLXJjAAAAAAAAAAAAAAAzAAAAC3NzaC1lZDI1NTE5AAAAIGM5Co2KoyU1kn1PZLqrtZEj2FPhuTbZ5awj9vXCA1D2AAAAUwAAAAtzc2gtZWQyNTUxOQAAAEDuxbAOINNBgJvypc6u8DaFsBaSN0peIM6QhByk913CIoSlih2D7MOFPb57yuOKxJ3MCIflNZtxIBvs6gZ3TWcE";
+
+fn principal_lines(forge: &Forge) -> Vec<String> {
+    let lookup = serde_json::json!({
+        "op": "principals_lookup", "login": forge.daemon.config.git_user,
+        "key_type": "ssh-ed25519-cert-v01@openssh.com", "key": ALICE_AND_BOB_CERT,
+    });
+    match forge.ask(KEYS, &lookup.to_string()) {
+        Response::AuthorizedPrincipals { lines } => lines,
+        other => panic!("principals_lookup answered {other:?}"),
+    }
+}
+
+#[test]
+fn regression_11_a_certificate_whose_principals_are_several_users_logs_nobody_in() {
+    let (forge, _, _) = Forge::with_alice_and_bob();
+    let add = serde_json::json!({"op": "ca_add", "name": "corp", "key": CORP_CA});
+    assert!(
+        !matches!(forge.ask(ADMIN, &add.to_string()), Response::Error { .. }),
+        "ca_add failed"
+    );
+    assert_eq!(principal_lines(&forge), Vec::<String>::new());
+    // Both principals mapped to one user: that user, once.
+    forge.done(r#"{"op":"principal_map","principal":"bob","user":"alice"}"#);
+    let lines = principal_lines(&forge);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].contains(":alice"), "{lines:?}");
+}
+
+#[test]
+fn regression_11_a_file_name_of_a_push_reaches_the_log_and_the_answer_escaped() {
+    use std::sync::{Arc, Mutex};
+    #[derive(Clone, Default)]
+    struct Log(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Log {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let (forge, alice, _) = Forge::with_alice_and_bob();
+    let no_docs = serde_json::json!({"op": "prepend_rules", "rules": [
+        {"seq": 1, "repo": "acme/widgets", "who": "alice", "perm": "-", "refex": "VREF/NAME/docs/", "source": "test"},
+    ]});
+    forge.ask(ADMIN, &no_docs.to_string());
+    let Response::Granted { session, .. } = forge.ask(GIT, &check(alice, "acme/widgets", "write"))
+    else {
+        panic!("alice may write acme/widgets");
+    };
+    let path = "docs/a\nINFO forged: access granted user=root\u{1b}[2J";
+    let push = serde_json::json!({
+        "op": "check_refs", "session": session, "user": "alice", "key": key_number(alice),
+        "repo": "acme/widgets",
+        "updates": [{"ref_name": "refs/heads/main", "old": OLD, "new": NEW, "kind": "fast_forward", "paths": [path]}],
+    });
+    let log = Log::default();
+    let writer = log.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .without_time()
+        .finish();
+    let answer =
+        tracing::subscriber::with_default(subscriber, || forge.ask(GIT, &push.to_string()));
+    let Response::RefVerdicts { verdicts } = answer else {
+        panic!("check_refs answered {answer:?}");
+    };
+    assert!(!verdicts[0].allowed, "{verdicts:?}");
+    let text = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    let decided: Vec<&str> = text
+        .lines()
+        .filter(|line| line.contains("ref update decided"))
+        .collect();
+    assert_eq!(decided.len(), 1, "{text}");
+    assert!(
+        !text.contains('\u{1b}') && !text.contains("\nINFO forged: access granted"),
+        "{text}"
+    );
+    assert!(decided[0].contains("docs/a\\nINFO"), "{text}");
+}
+
+/// Returns the `forgectl protect acme/widgets main` request for `pushers`.
+fn protect_main(pushers: &[&str]) -> String {
+    let pushers: Vec<String> = pushers.iter().map(|p| p.to_string()).collect();
+    let rules = crate::policy::shortcuts::protection("acme/widgets", Some("main"), &pushers);
+    serde_json::json!({"op": "prepend_rules", "rules": rules}).to_string()
+}
+
+fn rules_of(forge: &Forge) -> Vec<(String, String, String)> {
+    match forge.ask(ADMIN, r#"{"op":"policy_export"}"#) {
+        Response::Policy { document } => document
+            .rules
+            .into_iter()
+            .map(|r| (r.who, r.perm, r.refex))
+            .collect(),
+        other => panic!("policy_export answered {other:?}"),
+    }
+}
+
+#[test]
+fn regression_11_protect_replaces_its_own_rules_refuses_unknown_names_and_is_undone() {
+    let (forge, _, _) = Forge::with_alice_and_bob();
+    let applied = |answer: Response| matches!(answer, Response::Changes { applied: true, .. });
+    assert!(applied(forge.ask(ADMIN, &protect_main(&["alice"]))));
+    assert!(applied(forge.ask(ADMIN, &protect_main(&["bob"]))));
+    let main = "refs/heads/main$".to_owned();
+    assert_eq!(
+        rules_of(&forge),
+        [
+            ("bob".to_owned(), "RW".to_owned(), main.clone()),
+            ("@all".to_owned(), "-".to_owned(), main.clone()),
+        ],
+        "the second protection replaced the first"
+    );
+    // Again the same: nothing changes.
+    match forge.ask(ADMIN, &protect_main(&["bob"])) {
+        Response::Changes { lines, .. } => assert!(lines.is_empty(), "{lines:?}"),
+        other => panic!("{other:?}"),
+    }
+    for unknown in [&["carol"][..], &["@nobody"][..]] {
+        let answer = forge.ask(ADMIN, &protect_main(unknown));
+        assert_eq!(error_kind(&answer), Some(ErrorKind::Refused), "{answer:?}");
+    }
+    let pushers = vec!["alice".to_owned()];
+    let rules = crate::policy::shortcuts::protection("acme/gadgets", None, &pushers);
+    let missing_repo = serde_json::json!({"op": "prepend_rules", "rules": rules});
+    let answer = forge.ask(ADMIN, &missing_repo.to_string());
+    assert_eq!(error_kind(&answer), Some(ErrorKind::Refused), "{answer:?}");
+    assert_eq!(
+        rules_of(&forge).len(),
+        2,
+        "refused protections changed nothing"
+    );
+
+    let unprotect = r#"{"op":"unprotect","repo":"acme/widgets","branch":"main"}"#;
+    assert!(applied(forge.ask(ADMIN, unprotect)));
+    assert!(rules_of(&forge).is_empty());
+    assert_eq!(
+        error_kind(&forge.ask(ADMIN, unprotect)),
+        Some(ErrorKind::Refused),
+        "nothing left to undo"
+    );
 }

@@ -104,7 +104,7 @@ pub(super) fn serve(stream: UnixStream, caller: Caller, role: Option<Role>, daem
             Ok(request) => handlers::handle(daemon, &caller, request, &id),
             Err(e) => {
                 if let Some(left_out) = MALFORMED.allow() {
-                    tracing::warn!(request = %id, error = %e, left_out, "malformed request");
+                    tracing::warn!(request = %id, error = %crate::types::shown::Escaped(&e.to_string()), left_out, "malformed request");
                 }
                 Response::Error {
                     kind: ErrorKind::BadRequest,

@@ -2,6 +2,7 @@
 
 use forge::cli::forgectl::access::{AccessArgs, GrantArgs, RevokeArgs};
 use forge::exit::{Code, Failure};
+use forge::types::shown::Escaped;
 use forge::wire::client::Client;
 use forge::wire::{Request, Response};
 
@@ -42,9 +43,9 @@ pub fn access(client: &Client, args: AccessArgs) -> Result<Code, Failure> {
             &serde_json::json!({ "allowed": allowed, "line": line, "reason": reason }),
         )?;
     } else {
-        println!("{line}");
+        println!("{}", Escaped(&line));
         if args.explain {
-            println!("{reason}");
+            println!("{}", Escaped(&reason));
         }
     }
     Ok(if allowed {

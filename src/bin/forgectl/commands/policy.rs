@@ -1,9 +1,11 @@
-//! `forgectl policy export|apply` and `forgectl protect`.
+//! `forgectl policy export|apply`, `forgectl protect` and `forgectl unprotect`.
 
 use forge::admin::input;
-use forge::cli::forgectl::policy::{Command, ProtectArgs};
+use forge::cli::forgectl::policy::{Command, ProtectArgs, UnprotectArgs};
 use forge::exit::{Code, Failure};
-use forge::policy::document::{Document, RuleRow};
+use forge::policy::document::Document;
+use forge::policy::shortcuts;
+use forge::types::shown::Escaped;
 use forge::wire::client::Client;
 use forge::wire::{Request, Response};
 
@@ -35,7 +37,7 @@ pub fn run(client: &Client, command: Command) -> Result<Code, Failure> {
 /// Prints what a policy change changed, or would change.
 pub fn print_changes(lines: &[String], applied: bool) {
     for line in lines {
-        println!("{line}");
+        println!("{}", Escaped(line));
     }
     match (lines.is_empty(), applied) {
         (true, _) => println!("no changes"),
@@ -44,47 +46,23 @@ pub fn print_changes(lines: &[String], applied: bool) {
     }
 }
 
-/// Writes the rules that protect a branch or the tags, in front of every other rule.
+/// Writes the rules that protect a branch or the tags, in front of every other rule,
+/// replacing an earlier protection of the same branch (or the tags).
 pub fn protect(client: &Client, args: ProtectArgs) -> Result<Code, Failure> {
-    let (refex, what) = match &args.branch {
-        Some(branch) => {
-            let branch = branch.strip_prefix("refs/heads/").unwrap_or(branch);
-            (
-                format!("refs/heads/{}$", regex_escape(branch)),
-                format!("branch '{branch}'"),
-            )
-        }
-        None => ("refs/tags/".to_owned(), "tags".to_owned()),
-    };
-    let source = format!("forgectl protect {} {what}", args.repo);
-    let row = |seq, perm: &str, who: &str| RuleRow {
-        seq,
-        repo: args.repo.to_string(),
-        who: who.to_owned(),
-        perm: perm.to_owned(),
-        refex: refex.clone(),
-        source: source.clone(),
-    };
-    let mut rules: Vec<RuleRow> = args
-        .pushers
-        .iter()
-        .enumerate()
-        .map(|(index, pusher)| row(index as i64 + 1, "RW", pusher))
-        .collect();
-    rules.push(row(rules.len() as i64 + 1, "-", "@all"));
+    let rules = shortcuts::protection(args.repo.as_str(), args.branch.as_deref(), &args.pushers);
     let (lines, applied) = ask!(client, Request::PrependRules { rules }, Response::Changes { lines, applied } => (lines, applied));
     print_changes(&lines, applied);
     Ok(Code::Success)
 }
 
-fn regex_escape(text: &str) -> String {
-    text.chars()
-        .flat_map(|c| {
-            let special = "\\.+*?()|[]{}^$".contains(c);
-            special
-                .then_some('\\')
-                .into_iter()
-                .chain(std::iter::once(c))
-        })
-        .collect()
+/// Removes the protection of a branch or the tags.
+pub fn unprotect(client: &Client, args: UnprotectArgs) -> Result<Code, Failure> {
+    let request = Request::Unprotect {
+        repo: args.repo,
+        branch: args.branch,
+    };
+    let (lines, applied) =
+        ask!(client, request, Response::Changes { lines, applied } => (lines, applied));
+    print_changes(&lines, applied);
+    Ok(Code::Success)
 }

@@ -4,6 +4,7 @@
 use crate::output;
 use forge::cli::forgectl::principal::Command;
 use forge::exit::{Code, Failure};
+use forge::types::shown::Escaped;
 use forge::wire::client::Client;
 use forge::wire::{Request, Response};
 
@@ -15,14 +16,17 @@ pub fn run(client: &Client, command: Command) -> Result<Code, Failure> {
                 user: user.clone(),
             };
             ask!(client, request, Response::Done => ());
-            println!("mapped principal '{principal}' to user '{user}'");
+            println!(
+                "mapped principal '{}' to user '{user}'",
+                Escaped(principal.as_str())
+            );
         }
         Command::Unmap { principal } => {
             let request = Request::PrincipalUnmap {
                 principal: principal.clone(),
             };
             ask!(client, request, Response::Done => ());
-            println!("unmapped principal '{principal}'");
+            println!("unmapped principal '{}'", Escaped(principal.as_str()));
         }
         Command::List { json } => {
             let principals = ask!(client, Request::PrincipalList, Response::Principals { principals } => principals);

@@ -3,6 +3,7 @@
 use crate::output;
 use forge::cli::forgectl::repo::Command;
 use forge::exit::{self, Code, Failure};
+use forge::types::shown::Escaped;
 use forge::wire::client::Client;
 use forge::wire::{Request, Response, RoleChange};
 
@@ -48,7 +49,7 @@ pub fn run(client: &Client, command: Command) -> Result<Code, Failure> {
                     .unwrap_or("(none: not created from a pattern)")
             );
             for (role, member) in roles {
-                println!("{role} {member}");
+                println!("{} {}", Escaped(&role), Escaped(&member));
             }
         }
         Command::List { json } => {
