@@ -343,6 +343,58 @@ pub fn move_aside(root: &Path, repo: &RepoName) -> Result<Option<PathBuf>, Error
     Ok(Some(root.join(REMOVED_FOLDER).join(stamp).join(relative)))
 }
 
+/// The hook shims every push needs: without them git runs no hook, and a push would be
+/// accepted with no decision and no record.
+pub(crate) const HOOK_SHIMS: [&str; 2] = ["pre-receive", "post-receive"];
+
+/// Returns why the hook shims in `hooks` cannot decide a push (the folder or a shim is
+/// missing, or a shim is not an executable file), or `None` when they are in place.
+pub fn hook_shims_problem(hooks: &Path) -> Option<String> {
+    for shim in HOOK_SHIMS {
+        let path = hooks.join(shim);
+        let problem = match fs::metadata(&path) {
+            Err(e) => format!("cannot use {}: {e}", path.display()),
+            Ok(found) if !found.is_file() => format!("{} is not a file", path.display()),
+            Ok(found) if found.permissions().mode() & 0o111 == 0 => {
+                format!("{} is not executable", path.display())
+            }
+            Ok(_) => continue,
+        };
+        return Some(format!(
+            "pushes are refused: {problem}; reinstall forge or fix 'hooks' in forge.toml"
+        ));
+    }
+    None
+}
+
+/// The problem with the hook shims last logged, so that each is logged once, not per push.
+static REPORTED: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// Checks the hook shims in `hooks` (see [`hook_shims_problem`]); logs a new problem once, at
+/// `error`, and its end at `info`. A problem is returned as a short line that names no path,
+/// for the answer to the refused request; the details are in the log and `forgectl status`.
+pub fn check_hook_shims(hooks: &Path) -> Result<(), String> {
+    let problem = hook_shims_problem(hooks);
+    let mut reported = REPORTED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if *reported != problem {
+        match &problem {
+            Some(problem) => tracing::error!(hooks = %hooks.display(), "{problem}"),
+            None => {
+                tracing::info!(hooks = %hooks.display(), "hook shims in place; pushes are decided again")
+            }
+        }
+        reported.clone_from(&problem);
+    }
+    match problem {
+        None => Ok(()),
+        Some(_) => {
+            Err("pushes are refused until the hook shims are in place; see forgectl status".into())
+        }
+    }
+}
+
 impl Classify for Error {
     fn code(&self) -> Code {
         match self {
@@ -499,6 +551,31 @@ mod tests {
             move_aside(&root, &name("linked/x")),
             Err(Error::Link { .. })
         ));
+    }
+
+    #[test]
+    fn hook_shims_must_be_executable_files() {
+        let hooks = tempfile::tempdir().unwrap();
+        let missing = hook_shims_problem(&hooks.path().join("gone")).unwrap();
+        assert!(
+            missing.starts_with("pushes are refused: cannot use "),
+            "{missing}"
+        );
+        for shim in HOOK_SHIMS {
+            fs::write(hooks.path().join(shim), "#!/bin/sh\n").unwrap();
+            fs::set_permissions(hooks.path().join(shim), fs::Permissions::from_mode(0o755))
+                .unwrap();
+        }
+        assert_eq!(hook_shims_problem(hooks.path()), None);
+        let pre = hooks.path().join("pre-receive");
+        fs::set_permissions(&pre, fs::Permissions::from_mode(0o644)).unwrap();
+        let problem = hook_shims_problem(hooks.path()).unwrap();
+        assert!(
+            problem.contains("pre-receive is not executable"),
+            "{problem}"
+        );
+        let refused = check_hook_shims(hooks.path()).unwrap_err();
+        assert!(!refused.contains('/'), "{refused}");
     }
 
     #[test]

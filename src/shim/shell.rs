@@ -134,7 +134,8 @@ pub fn run(
                 config: config.path_for_forced_command().map(ToOwned::to_owned),
                 forge_hook: config.forge_hook.clone(),
             };
-            let env = git::environment(&session, invocation.home, invocation.git_protocol);
+            let mut env = git::environment(&session, invocation.home, invocation.git_protocol);
+            git::force_hooks_path(&mut env, &config.hooks);
             let source = git::exec(service, &grant.path, env);
             Err(Error::Exec {
                 program: service.program(),

@@ -77,3 +77,119 @@ fn regression_11_repo_create_through_a_linked_folder_is_refused() {
     let listed = env.forgectl_ok(["repo", "list"]);
     assert!(!listed.stdout.contains("linked/new"), "{listed}");
 }
+
+/// A forge whose hook shims are a copy in `<root>/hooks`, which a test may break; alice may
+/// write `acme/widgets` and has a commit to push.
+fn forge_with_own_hooks() -> (TestEnv, std::path::PathBuf) {
+    let shims = tempfile::tempdir().unwrap().keep();
+    for shim in ["pre-receive", "post-receive"] {
+        let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("hooks");
+        std::fs::copy(source.join(shim), shims.join(shim)).unwrap();
+    }
+    let mut env = TestEnv::with_hooks(&shims, "");
+    env.start_forged();
+    env.add_user("alice");
+    env.forgectl_ok(["repo", "create", "acme/widgets"]);
+    env.forgectl_ok(["grant", "acme/widgets", "alice", "write"]);
+    env.start_sshd();
+    env.as_user("alice").start_work("work");
+    (env, shims)
+}
+
+/// Returns forged's count of recorded ref updates.
+fn audit_entries(env: &TestEnv) -> u64 {
+    let status = env.forgectl_ok(["status", "--json"]);
+    let json: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    json["audit_entries"].as_u64().unwrap()
+}
+
+/// With the hooks folder gone git would run no hook, so a push would be accepted with no
+/// decision and no record: forged refuses the write instead, and says why once (#11).
+#[test]
+fn regression_11_a_push_is_refused_while_the_hook_shims_are_missing() {
+    let (env, shims) = forge_with_own_hooks();
+    std::fs::remove_dir_all(&shims).unwrap();
+    let alice = env.as_user("alice");
+    for _ in 0..2 {
+        let pushed = alice.git_in("work", ["push", "forge:acme/widgets", "main"]);
+        assert_ne!(pushed.code, Some(0), "{pushed}\n{}", env.logs());
+    }
+    let clone = alice.git(["clone", "-q", "forge:acme/widgets", "read"]);
+    assert_eq!(clone.code, Some(0), "reads need no hooks: {clone}");
+    let refs = std::process::Command::new("git")
+        .args([
+            "--git-dir",
+            &env.path("repos/acme/widgets.git").display().to_string(),
+        ])
+        .args(["for-each-ref"])
+        .output()
+        .unwrap();
+    assert!(refs.stdout.is_empty(), "nothing was pushed");
+    let status = env.forgectl_ok(["status"]);
+    assert!(
+        status
+            .stdout
+            .contains("problem:         pushes are refused: cannot use "),
+        "{status}"
+    );
+    let log = std::fs::read_to_string(env.path("forged.log")).unwrap();
+    assert_eq!(
+        log.matches("reinstall forge").count(),
+        1,
+        "said once: {log}"
+    );
+}
+
+/// A repository whose own config points core.hooksPath elsewhere still runs forge's hooks:
+/// forge-shell forces the hooks path through the environment (#11).
+#[test]
+fn regression_11_a_repository_config_cannot_turn_the_hooks_off() {
+    let (env, _shims) = forge_with_own_hooks();
+    let config = env.path("repos/acme/widgets.git/config");
+    let set = std::process::Command::new("git")
+        .args(["config", "--file", &config.display().to_string()])
+        .args(["core.hooksPath", "/nonexistent"])
+        .status()
+        .unwrap();
+    assert!(set.success());
+    let pushed = env
+        .as_user("alice")
+        .git_in("work", ["push", "-q", "forge:acme/widgets", "main"]);
+    assert_eq!(pushed.code, Some(0), "{pushed}\n{}", env.logs());
+    assert_eq!(audit_entries(&env), 1, "{}", env.logs());
+}
+
+/// The hook shims run forge_hook from forge.toml when nothing set FORGE_HOOK (a local push),
+/// not always the packaged path (#11).
+#[test]
+fn regression_11_the_hook_shims_honour_forge_hook_from_the_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let hook = dir.path().join("my-forge-hook");
+    std::fs::write(&hook, "#!/bin/sh\necho \"ran $*\"\n").unwrap();
+    std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let config = dir.path().join("forge.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "log = \"info\"\nforge_hook = \"{}\" # ours\n",
+            hook.display()
+        ),
+    )
+    .unwrap();
+    for shim in ["pre-receive", "post-receive"] {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("hooks")
+            .join(shim);
+        let ran = std::process::Command::new(&path)
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("FORGE_CONFIG", &config)
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&ran.stdout),
+            format!("ran {shim}\n"),
+            "{ran:?}"
+        );
+    }
+}

@@ -188,6 +188,9 @@ pub(super) fn status(daemon: &Daemon) -> Handled {
         repos: counts.repos,
         audit_entries: counts.audit_entries,
         pending_updates: counts.pending_updates,
+        problems: disk::hook_shims_problem(&daemon.config.hooks)
+            .into_iter()
+            .collect(),
     }))
 }
 

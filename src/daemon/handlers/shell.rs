@@ -83,6 +83,9 @@ pub(super) fn check(
     repo: RepoName,
     access: Access,
 ) -> Handled {
+    if access >= Access::Write {
+        hook_shims_in_place(daemon)?;
+    }
     let owner = owner(daemon, &identity)?;
     let (user, key, ca) = (&owner.user, &identity, owner.ca());
     let need = Need::of(if access >= Access::Write {
@@ -120,6 +123,13 @@ pub(super) fn check(
         path,
         session,
     })
+}
+
+/// Refuses a write while the hook shims are not in place: git would run no hook, so the push
+/// would be accepted with no decision and no record. The admin reads why in the log (once)
+/// and in `forgectl status`.
+fn hook_shims_in_place(daemon: &Daemon) -> Result<(), Failure> {
+    disk::check_hook_shims(&daemon.config.hooks).map_err(Failure::internal)
 }
 
 /// Returns the folder of a registered repository: a link below the repos root (which would

@@ -12,6 +12,8 @@ use crate::daemon::state::Daemon;
 
 /// Checks every registered repository that has a folder and fixes the settings that differ.
 pub(crate) fn align_all(daemon: &Daemon) {
+    // Said once at start-up, not at the first push that is refused for it.
+    let _ = disk::check_hook_shims(&daemon.config.hooks);
     let names = match daemon.store.repo_names() {
         Ok(names) => names,
         Err(e) => {
