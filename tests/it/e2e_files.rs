@@ -193,3 +193,85 @@ fn regression_11_the_hook_shims_honour_forge_hook_from_the_config() {
         );
     }
 }
+
+/// A scratch system account, removed on drop.
+struct ScratchAccount {
+    name: String,
+}
+
+impl ScratchAccount {
+    fn new(home: &std::path::Path) -> ScratchAccount {
+        let name = format!("forge11-{}", std::process::id());
+        let made = std::process::Command::new("useradd")
+            .args(["-M", "-s", "/bin/sh", "-d"])
+            .arg(home)
+            .arg(&name)
+            .status()
+            .unwrap();
+        assert!(made.success(), "useradd {name}");
+        ScratchAccount { name }
+    }
+
+    fn uid(&self) -> u32 {
+        nix::unistd::User::from_name(&self.name)
+            .unwrap()
+            .unwrap()
+            .uid
+            .as_raw()
+    }
+}
+
+impl Drop for ScratchAccount {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("userdel")
+            .arg(&self.name)
+            .status();
+    }
+}
+
+/// `forgectl keys sync` run by root writes the git account's file: never through a `~/.ssh`
+/// the git account linked elsewhere, and as the git account's, which sshd accepts (#11).
+#[test]
+fn regression_11_keys_sync_refuses_a_linked_ssh_folder_and_gives_the_file_away() {
+    if !common::running_as_root("only root writes the file of another account") {
+        return;
+    }
+    let mut env = TestEnv::new();
+    let home = env.path("git-home");
+    std::fs::create_dir(&home).unwrap();
+    let account = ScratchAccount::new(&home);
+    std::os::unix::fs::chown(&home, Some(account.uid()), None).unwrap();
+    let text = std::fs::read_to_string(&env.config).unwrap();
+    let line = format!("git_user = \"{}\"", common::login_user());
+    assert!(text.contains(&line), "{text}");
+    let text = text.replace(&line, &format!("git_user = \"{}\"", account.name));
+    std::fs::write(&env.config, text).unwrap();
+    env.start_forged();
+    env.add_user("alice");
+
+    let victim = env.path("victim");
+    std::fs::create_dir(&victim).unwrap();
+    std::fs::write(victim.join("authorized_keys"), "ssh-ed25519 AAAA victim\n").unwrap();
+    symlink(&victim, home.join(".ssh")).unwrap();
+    let refused = env.forgectl(["keys", "sync"]);
+    assert_eq!(refused.code, Some(1), "{refused}");
+    assert!(refused.stderr.contains("symbolic link"), "{refused}");
+    assert_eq!(
+        std::fs::read_to_string(victim.join("authorized_keys")).unwrap(),
+        "ssh-ed25519 AAAA victim\n"
+    );
+    assert_eq!(std::fs::read_dir(&victim).unwrap().count(), 1);
+
+    std::fs::remove_file(home.join(".ssh")).unwrap();
+    env.forgectl_ok(["keys", "sync"]);
+    let file = home.join(".ssh/authorized_keys");
+    let found = std::fs::metadata(&file).unwrap();
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!(found.uid(), account.uid(), "the git account's file");
+    assert_eq!(found.mode() & 0o7777, 0o600);
+    assert!(
+        std::fs::read_to_string(&file)
+            .unwrap()
+            .contains("forge-shell")
+    );
+}
