@@ -202,8 +202,9 @@ struct ScratchAccount {
 impl ScratchAccount {
     fn new(home: &std::path::Path) -> ScratchAccount {
         let name = format!("forge11-{}", std::process::id());
+        // '*' and not useradd's '!': sshd without PAM refuses a locked account.
         let made = std::process::Command::new("useradd")
-            .args(["-M", "-s", "/bin/sh", "-d"])
+            .args(["-M", "-s", "/bin/sh", "-p", "*", "-d"])
             .arg(home)
             .arg(&name)
             .status()
@@ -273,5 +274,79 @@ fn regression_11_keys_sync_refuses_a_linked_ssh_folder_and_gives_the_file_away()
         std::fs::read_to_string(&file)
             .unwrap()
             .contains("forge-shell")
+    );
+}
+
+/// With forge's block for `setup sshd --ca` in force, a principals file planted at `~git/none`
+/// (which sshd 9.2 reads for `AuthorizedPrincipalsFile none` inside a Match) and a planted
+/// `~git/.ssh/rc` change nothing: a certificate the file names gets no shell (#11).
+#[test]
+fn regression_11_a_planted_none_or_rc_in_the_git_home_changes_nothing() {
+    let Some(keys) = common::RootOwnedCopy::of_forge_keys_when_root() else {
+        return;
+    };
+    let mut env = TestEnv::new();
+    let home = env.path("git-home");
+    std::fs::create_dir_all(home.join(".ssh")).unwrap();
+    let account = ScratchAccount::new(&home);
+    std::os::unix::fs::chown(&home, Some(account.uid()), None).unwrap();
+    // Whoever can write as the git account plants a principals file and an rc script.
+    std::fs::write(home.join("none"), "carol\n").unwrap();
+    let marker = env.path("rc-ran");
+    std::fs::write(
+        home.join(".ssh/rc"),
+        format!("#!/bin/sh\ntouch {}\n", marker.display()),
+    )
+    .unwrap();
+    for planted in [home.join("none"), home.join(".ssh/rc"), home.join(".ssh")] {
+        std::os::unix::fs::chown(&planted, Some(account.uid()), None).unwrap();
+    }
+    env.start_forged();
+    let ca = env.make_ca("forge-ca");
+    let ca_public = std::path::PathBuf::from(format!("{}.pub", ca.display()));
+    let certificate = env.sign(&ca, "carol", "carol");
+
+    let mut config = forge::config::Config::from_file(&env.config).unwrap();
+    config.git_user = account.name.clone();
+    config.keys_user = common::login_user();
+    config.forge_keys = keys.path();
+    let block = forge::admin::sshd_setup::render(&config, Some(&ca_public)).unwrap();
+    let port = common::sshd::free_port();
+    let folder = env.path("ssh");
+    std::fs::create_dir_all(&folder).unwrap();
+    let host_key = folder.join("host_ed25519");
+    common::keygen(&host_key, "host key");
+    let main = folder.join("sshd_config");
+    std::fs::write(
+        &main,
+        format!(
+            "ListenAddress 127.0.0.1:{port}\nHostKey {}\nPidFile {}\nAllowUsers {}\n\
+             UsePAM no\nStrictModes no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n\
+             TrustedUserCAKeys {}\nLogLevel VERBOSE\n{block}",
+            host_key.display(),
+            folder.join("sshd.pid").display(),
+            account.name,
+            ca_public.display(),
+        ),
+    )
+    .unwrap();
+    env.sshd = Some(common::sshd::Sshd::run(env.root.path(), &main, port));
+    let carol = env.as_certificate_holder("carol", &certificate);
+    let ssh_config = std::fs::read_to_string(&carol.ssh_config).unwrap();
+    let as_git = ssh_config.replace(
+        &format!("  User {}\n", common::login_user()),
+        &format!("  User {}\n", account.name),
+    );
+    assert_ne!(as_git, ssh_config);
+    std::fs::write(&carol.ssh_config, as_git).unwrap();
+
+    let login = carol.ssh(Some("echo a shell"));
+    assert_eq!(login.code, Some(255), "{login}\n{}", env.logs());
+    assert!(!login.stdout.contains("a shell"), "{login}");
+    assert!(!marker.exists(), "the planted rc ran");
+    let sshd_log = std::fs::read_to_string(env.path("sshd.log")).unwrap_or_default();
+    assert!(
+        !sshd_log.contains(&home.join("none").display().to_string()),
+        "sshd read the planted file:\n{sshd_log}"
     );
 }
