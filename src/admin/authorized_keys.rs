@@ -4,6 +4,10 @@
 //!
 //! The block is delimited by [`BEGIN_MARKER`] and [`END_MARKER`]. Anything odd about the markers
 //! is an error for the admin to fix by hand: guessing could leave stale keys active.
+//!
+//! The git account's own file (`~git/.ssh/authorized_keys`, see [`sync_account_file`]) is
+//! reached without following any link below its home: the git account owns `~/.ssh` and could
+//! otherwise point root's write at another account's `authorized_keys`.
 
 use crate::exit::{self, Classify, Code};
 use std::ffi::OsString;
@@ -103,6 +107,18 @@ pub enum Error {
         /// The account name.
         git_user: String,
     },
+    /// The git account's `.ssh` folder or `authorized_keys` is a link, a hard link or someone
+    /// else's: the git account could have pointed it at another account's file.
+    #[error(
+        "{} {why}; the git account could point it at another account's file: replace it with a plain one of its own",
+        .path.display()
+    )]
+    Redirected {
+        /// The folder or file.
+        path: PathBuf,
+        /// What is wrong with it.
+        why: &'static str,
+    },
     /// A file system operation failed.
     #[error("cannot {action} {}", .path.display())]
     Io {
@@ -120,11 +136,12 @@ pub enum Error {
 /// keeping every other line of the file; returns the file written.
 ///
 /// A missing file is created, with its folder made as sshd's `StrictModes` wants it (mode
-/// 0700, the git account's when root runs this).
+/// 0700, the git account's when root runs this). Without `file`, this is
+/// [`sync_account_file`] for the git account.
 pub fn sync(file: Option<&Path>, git_user: &str, lines: &[String]) -> Result<PathBuf, Error> {
     let file = match file {
         Some(file) => file.to_owned(),
-        None => default_file(git_user)?,
+        None => return sync_account_file(&Account::named(git_user)?, lines),
     };
     let existing = match fs::read(&file) {
         Ok(bytes) => bytes,
@@ -139,15 +156,175 @@ pub fn sync(file: Option<&Path>, git_user: &str, lines: &[String]) -> Result<Pat
     Ok(file)
 }
 
-/// Returns the git account's `~/.ssh/authorized_keys`.
-fn default_file(git_user: &str) -> Result<PathBuf, Error> {
-    let user = nix::unistd::User::from_name(git_user)
-        .ok()
-        .flatten()
-        .ok_or_else(|| Error::NoAccount {
-            git_user: git_user.to_owned(),
-        })?;
-    Ok(user.dir.join(".ssh/authorized_keys"))
+/// The account whose `~/.ssh/authorized_keys` forge writes: who owns it, and where it lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    /// The account's uid: the owner of the folder and the file.
+    pub uid: u32,
+    /// The account's primary group.
+    pub gid: u32,
+    /// The account's home folder.
+    pub home: PathBuf,
+}
+
+impl Account {
+    /// Returns the account `name` of this machine.
+    pub fn named(name: &str) -> Result<Account, Error> {
+        let user = nix::unistd::User::from_name(name)
+            .ok()
+            .flatten()
+            .ok_or_else(|| Error::NoAccount {
+                git_user: name.to_owned(),
+            })?;
+        Ok(Account {
+            uid: user.uid.as_raw(),
+            gid: user.gid.as_raw(),
+            home: user.dir,
+        })
+    }
+}
+
+/// Writes `lines` as forge's block of `account`'s `~/.ssh/authorized_keys`, keeping every
+/// other line; returns the file written.
+///
+/// The home folder is the system's word and may be a link; below it nothing is followed:
+/// `.ssh` is opened with `O_NOFOLLOW` (made, mode 0700, when missing), and is refused when it
+/// is a link or belongs to anyone but the account or root; the file is refused when it is a
+/// link, has other hard links, or belongs to anyone but the account or root. The new file is
+/// written beside it through the folder's descriptor and renamed over it, and when root runs
+/// this both belong to the account (mode 0600 for the file), so sshd's `StrictModes` accepts
+/// them: a file root left owned by root is given back.
+pub fn sync_account_file(account: &Account, lines: &[String]) -> Result<PathBuf, Error> {
+    use nix::fcntl::{OFlag, openat};
+    use nix::sys::stat::Mode;
+    let folder_path = account.home.join(".ssh");
+    let path = folder_path.join("authorized_keys");
+    let errno_io = |action, path: &Path| {
+        let path = path.to_owned();
+        move |errno: nix::errno::Errno| Error::Io {
+            action,
+            path,
+            source: io::Error::from(errno),
+        }
+    };
+    let home = nix::fcntl::open(
+        &account.home,
+        OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(errno_io("open", &account.home))?;
+    let is_root = nix::unistd::Uid::effective().is_root();
+    let folder_flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+    let folder = match openat(&home, ".ssh", folder_flags, Mode::empty()) {
+        Ok(folder) => folder,
+        Err(nix::errno::Errno::ENOENT) => {
+            nix::sys::stat::mkdirat(&home, ".ssh", Mode::from_bits_truncate(0o700))
+                .map_err(errno_io("create", &folder_path))?;
+            let folder = openat(&home, ".ssh", folder_flags, Mode::empty())
+                .map_err(errno_io("open", &folder_path))?;
+            nix::sys::stat::fchmod(&folder, Mode::from_bits_truncate(0o700))
+                .map_err(errno_io("restrict", &folder_path))?;
+            if is_root {
+                give_to(&folder, account)
+                    .map_err(errno_io("give to the git account", &folder_path))?;
+            }
+            folder
+        }
+        Err(nix::errno::Errno::ELOOP | nix::errno::Errno::ENOTDIR) => {
+            return Err(Error::Redirected {
+                path: folder_path,
+                why: "is a symbolic link or not a folder",
+            });
+        }
+        Err(errno) => return Err(errno_io("open", &folder_path)(errno)),
+    };
+    let folder = File::from(folder);
+    let found = folder
+        .metadata()
+        .map_err(io_error("inspect", &folder_path))?;
+    if found.uid() != account.uid && found.uid() != 0 {
+        return Err(Error::Redirected {
+            path: folder_path,
+            why: "belongs to another account",
+        });
+    }
+    let existing = match openat(
+        &folder,
+        "authorized_keys",
+        OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    ) {
+        Ok(fd) => {
+            let mut file = File::from(fd);
+            let metadata = file.metadata().map_err(io_error("inspect", &path))?;
+            let why = if !metadata.is_file() {
+                Some("is not a regular file")
+            } else if metadata.nlink() != 1 {
+                Some("has other hard links")
+            } else if metadata.uid() != account.uid && metadata.uid() != 0 {
+                Some("belongs to another account")
+            } else {
+                None
+            };
+            if let Some(why) = why {
+                return Err(Error::Redirected { path, why });
+            }
+            let mut bytes = Vec::new();
+            io::Read::read_to_end(&mut file, &mut bytes).map_err(io_error("read", &path))?;
+            bytes
+        }
+        Err(nix::errno::Errno::ENOENT) => Vec::new(),
+        Err(nix::errno::Errno::ELOOP) => {
+            return Err(Error::Redirected {
+                path,
+                why: "is a symbolic link",
+            });
+        }
+        Err(errno) => return Err(errno_io("read", &path)(errno)),
+    };
+    let contents = rewrite(&existing, lines)?;
+    let temp = format!(".authorized_keys.forge-tmp.{}", std::process::id());
+    let temp_path = folder_path.join(&temp);
+    let written = openat(
+        &folder,
+        temp.as_str(),
+        OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+        Mode::from_bits_truncate(NEW_FILE_MODE),
+    )
+    .map_err(errno_io("create", &temp_path))
+    .and_then(|fd| {
+        let mut file = File::from(fd);
+        file.write_all(&contents)
+            .map_err(io_error("write", &temp_path))?;
+        if is_root {
+            give_to(&file, account).map_err(errno_io("give to the git account", &temp_path))?;
+        }
+        file.set_permissions(fs::Permissions::from_mode(NEW_FILE_MODE))
+            .map_err(io_error("set the mode of", &temp_path))?;
+        file.sync_all().map_err(io_error("sync", &temp_path))?;
+        nix::fcntl::renameat(&folder, temp.as_str(), &folder, "authorized_keys")
+            .map_err(errno_io("rename onto", &path))?;
+        folder
+            .sync_all()
+            .map_err(io_error("sync directory", &folder_path))
+    });
+    if written.is_err() {
+        let _ = nix::unistd::unlinkat(
+            &folder,
+            temp.as_str(),
+            nix::unistd::UnlinkatFlags::NoRemoveDir,
+        );
+    }
+    written.map(|()| path)
+}
+
+/// Gives the open file or folder `fd` to `account` (its uid and primary group).
+fn give_to(fd: &impl std::os::fd::AsFd, account: &Account) -> nix::Result<()> {
+    nix::unistd::fchown(
+        fd,
+        Some(nix::unistd::Uid::from_raw(account.uid)),
+        Some(nix::unistd::Gid::from_raw(account.gid)),
+    )
 }
 
 /// Creates the folder of a new authorized_keys file with the mode sshd's StrictModes wants,
@@ -492,6 +669,7 @@ impl Classify for Error {
             | Error::DamagedMarker { .. }
             | Error::NotRegularFile { .. }
             | Error::ForeignOwner { .. }
+            | Error::Redirected { .. }
             | Error::NoAccount { .. } => Code::Refused,
             Error::BadManagedLine { .. } => Code::Internal,
             Error::Io { source, .. } => exit::io_code(source),
@@ -869,5 +1047,87 @@ mod tests {
         assert!(err.to_string().starts_with("cannot create "), "{err}");
         assert!(err.to_string().contains("gone"), "{err}");
         assert!(err.source().is_some());
+    }
+
+    /// A home folder for an account of uid 4242 (root gives files away; others skip).
+    fn scratch_account() -> Option<(tempfile::TempDir, Account)> {
+        if !nix::unistd::Uid::effective().is_root() {
+            eprintln!("skipped: not root: only root writes a file for another account");
+            return None;
+        }
+        let home = tempfile::tempdir().unwrap();
+        let account = Account {
+            uid: 4242,
+            gid: 4343,
+            home: home.path().to_owned(),
+        };
+        Some((home, account))
+    }
+
+    #[test]
+    fn regression_11_a_sync_as_root_leaves_the_file_to_the_git_account() {
+        let Some((home, account)) = scratch_account() else {
+            return;
+        };
+        let written = sync_account_file(&account, &managed(&[ALICE])).unwrap();
+        let ssh = home.path().join(".ssh");
+        assert_eq!(written, ssh.join("authorized_keys"));
+        for (path, mode) in [(&ssh, 0o700), (&written, 0o600)] {
+            let found = fs::metadata(path).unwrap();
+            assert_eq!((found.uid(), found.gid()), (4242, 4343), "{path:?}");
+            assert_eq!(found.mode() & 0o7777, mode, "{path:?}");
+        }
+        // A file an earlier sync left owned by root is given back, its other lines kept.
+        std::os::unix::fs::chown(&written, Some(0), Some(0)).unwrap();
+        fs::write(
+            &written,
+            format!("ssh-ed25519 AAAA mine\n{}", block(&[ALICE])),
+        )
+        .unwrap();
+        sync_account_file(&account, &managed(&[BOB])).unwrap();
+        assert_eq!(fs::metadata(&written).unwrap().uid(), 4242);
+        let text = fs::read_to_string(&written).unwrap();
+        assert_eq!(text, format!("ssh-ed25519 AAAA mine\n{}", block(&[BOB])));
+        assert_eq!(names_in(&ssh), ["authorized_keys"]);
+    }
+
+    #[test]
+    fn regression_11_a_redirected_ssh_folder_or_file_is_refused() {
+        let Some((home, account)) = scratch_account() else {
+            return;
+        };
+        let other = tempfile::tempdir().unwrap();
+        let victim = other.path().join("authorized_keys");
+        fs::write(&victim, "ssh-ed25519 AAAA victim\n").unwrap();
+        let ssh = home.path().join(".ssh");
+        std::os::unix::fs::symlink(other.path(), &ssh).unwrap();
+        let refused = sync_account_file(&account, &managed(&[ALICE])).unwrap_err();
+        assert!(matches!(refused, Error::Redirected { .. }), "{refused}");
+        assert_eq!(
+            fs::read_to_string(&victim).unwrap(),
+            "ssh-ed25519 AAAA victim\n"
+        );
+        assert_eq!(names_in(other.path()), ["authorized_keys"]);
+
+        fs::remove_file(&ssh).unwrap();
+        fs::create_dir(&ssh).unwrap();
+        std::os::unix::fs::chown(&ssh, Some(4242), Some(4343)).unwrap();
+        let file = ssh.join("authorized_keys");
+        std::os::unix::fs::symlink(&victim, &file).unwrap();
+        let refused = sync_account_file(&account, &managed(&[ALICE])).unwrap_err();
+        assert!(matches!(refused, Error::Redirected { .. }), "{refused}");
+        fs::remove_file(&file).unwrap();
+        fs::hard_link(&victim, &file).unwrap();
+        let refused = sync_account_file(&account, &managed(&[ALICE])).unwrap_err();
+        assert!(refused.to_string().contains("hard links"), "{refused}");
+        fs::remove_file(&file).unwrap();
+        fs::write(&file, "").unwrap();
+        std::os::unix::fs::chown(&file, Some(5555), Some(5555)).unwrap();
+        let refused = sync_account_file(&account, &managed(&[ALICE])).unwrap_err();
+        assert!(refused.to_string().contains("another account"), "{refused}");
+        assert_eq!(
+            fs::read_to_string(&victim).unwrap(),
+            "ssh-ed25519 AAAA victim\n"
+        );
     }
 }

@@ -229,9 +229,11 @@ pub fn render(config: &Config, ca: Option<&Path>) -> Result<String, Error> {
          # Certificates count only with forge's CA (or none): settings of the main config do not.\n\
          # The principals lines come first: sshd 9.2 ignores AuthorizedPrincipalsCommand after\n\
          # AuthorizedKeysCommand in a Match block.\n\
+         # Inside a Match, sshd 9.2 reads 'none' as a file name (~git/none) for every keyword\n\
+         # but AuthorizedKeysFile: the others get /dev/null, which holds no CA and no principal.\n\
          Match User {user}\n\
          \x20   AuthorizedKeysFile none\n\
-         \x20   AuthorizedPrincipalsFile none\n",
+         \x20   AuthorizedPrincipalsFile /dev/null\n",
         user = config.git_user,
     );
     match ca {
@@ -250,7 +252,8 @@ pub fn render(config: &Config, ca: Option<&Path>) -> Result<String, Error> {
                 keys_user = config.keys_user,
             ));
         }
-        None => text.push_str("    TrustedUserCAKeys none\n    AuthorizedPrincipalsCommand none\n"),
+        // No CA is trusted, so no principals command of the main config is ever asked.
+        None => text.push_str("    TrustedUserCAKeys /dev/null\n"),
     }
     text.push_str(&format!(
         "    AuthorizedKeysCommand {keys}{config_arg} %u %t %k\n\
@@ -260,6 +263,7 @@ pub fn render(config: &Config, ca: Option<&Path>) -> Result<String, Error> {
     ));
     text.push_str(
         "    AcceptEnv GIT_PROTOCOL\n    DisableForwarding yes\n    PermitTTY no\n\
+         \x20   PermitUserRC no\n\
          \x20   PasswordAuthentication no\n    KbdInteractiveAuthentication no\n",
     );
     Ok(text)
@@ -862,10 +866,10 @@ mod tests {
         );
         // Without --ca, no certificate trust of the main config reaches the git account.
         for line in [
-            "    AuthorizedPrincipalsFile none\n",
-            "    TrustedUserCAKeys none\n",
-            "    AuthorizedPrincipalsCommand none\n",
+            "    AuthorizedPrincipalsFile /dev/null\n",
+            "    TrustedUserCAKeys /dev/null\n",
             "    AuthenticationMethods publickey\n",
+            "    PermitUserRC no\n",
         ] {
             assert!(text.contains(line), "{line:?} in {text}");
         }
@@ -897,6 +901,27 @@ mod tests {
         );
     }
 
+    /// sshd 9.2 honours `none` inside a Match block for AuthorizedKeysFile only: for the other
+    /// keywords it is a file name relative to the home folder, which the git account (or
+    /// whoever runs as it) could write (#11).
+    #[test]
+    fn regression_11_no_keyword_but_authorized_keys_file_is_given_none() {
+        let ca = tempfile::NamedTempFile::new_in("/tmp").unwrap();
+        let config = config("", crate::config::DEFAULT_PATH);
+        for text in [
+            render(&config, None).unwrap(),
+            render(&config, Some(ca.path())).unwrap(),
+        ] {
+            let nones: Vec<&str> = text
+                .lines()
+                .filter(|line| !line.starts_with('#'))
+                .filter(|line| line.split_whitespace().nth(1) == Some("none"))
+                .collect();
+            assert_eq!(nones, ["    AuthorizedKeysFile none"], "{text}");
+            assert!(text.contains("\n    PermitUserRC no\n"), "{text}");
+        }
+    }
+
     #[test]
     fn principals_lines_come_before_the_keys_command() {
         // sshd 9.2 drops AuthorizedPrincipalsCommand after AuthorizedKeysCommand in a Match.
@@ -906,9 +931,15 @@ mod tests {
             render(&config, None).unwrap(),
             render(&config, Some(ca.path())).unwrap(),
         ] {
-            let principals = text.find("    AuthorizedPrincipalsCommand ").unwrap();
             let keys = text.find("    AuthorizedKeysCommand ").unwrap();
-            assert!(principals < keys, "{text}");
+            for principals in [
+                "    AuthorizedPrincipalsFile ",
+                "    AuthorizedPrincipalsCommand ",
+            ] {
+                if let Some(at) = text.find(principals) {
+                    assert!(at < keys, "{text}");
+                }
+            }
         }
     }
 

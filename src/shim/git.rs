@@ -124,6 +124,27 @@ fn passed_git_protocol(value: &std::ffi::OsStr) -> Option<String> {
     (!kept.is_empty()).then(|| kept.join(":"))
 }
 
+/// Forces `core.hooksPath` to `hooks` in `env`, as one more `GIT_CONFIG_KEY_n`/`VALUE_n`
+/// entry after any already there (and `GIT_CONFIG_COUNT` raised to match).
+///
+/// Configuration from the environment outranks every configuration file, so no repository's
+/// `core.hooksPath` (set by hand, or by anyone who can write its config) can point a push at
+/// other hooks, or at none: then neither ref rules nor the audit log would apply.
+pub fn force_hooks_path(env: &mut Vec<(OsString, OsString)>, hooks: &Path) {
+    let count = env
+        .iter()
+        .find(|(name, _)| name == "GIT_CONFIG_COUNT")
+        .and_then(|(_, value)| value.to_str()?.parse::<usize>().ok())
+        .unwrap_or(0);
+    env.retain(|(name, _)| name != "GIT_CONFIG_COUNT");
+    env.push((
+        format!("GIT_CONFIG_KEY_{count}").into(),
+        "core.hooksPath".into(),
+    ));
+    env.push((format!("GIT_CONFIG_VALUE_{count}").into(), hooks.into()));
+    env.push(("GIT_CONFIG_COUNT".into(), (count + 1).to_string().into()));
+}
+
 /// Returns whether `text` is what git sends in `GIT_PROTOCOL`: at most 256 bytes of
 /// `:`-separated items, each `key` or `key=value`, keys of `[a-z0-9-]`, values of ASCII
 /// letters, digits and `-._,+/`, and a `version` value all digits.
@@ -330,6 +351,27 @@ mod tests {
         let gone = tempfile::tempdir().unwrap().path().join("acme/widgets.git");
         let failed = exec(GitService::UploadPack, &gone, Vec::new());
         assert!(matches!(failed, Error::Repository(_)), "{failed:?}");
+    }
+
+    #[test]
+    fn the_hooks_path_is_forced_after_other_config_entries() {
+        let mut env = environment(&session(), None, None);
+        force_hooks_path(&mut env, Path::new("/usr/lib/forge/hooks"));
+        assert_eq!(value(&env, "GIT_CONFIG_COUNT").unwrap(), "1");
+        assert_eq!(value(&env, "GIT_CONFIG_KEY_0").unwrap(), "core.hooksPath");
+        assert_eq!(
+            value(&env, "GIT_CONFIG_VALUE_0").unwrap(),
+            "/usr/lib/forge/hooks"
+        );
+        let mut more = vec![
+            ("GIT_CONFIG_COUNT".into(), "1".into()),
+            ("GIT_CONFIG_KEY_0".into(), "x.y".into()),
+            ("GIT_CONFIG_VALUE_0".into(), "z".into()),
+        ];
+        force_hooks_path(&mut more, Path::new("/h"));
+        assert_eq!(value(&more, "GIT_CONFIG_COUNT").unwrap(), "2");
+        assert_eq!(value(&more, "GIT_CONFIG_KEY_1").unwrap(), "core.hooksPath");
+        assert_eq!(value(&more, "GIT_CONFIG_KEY_0").unwrap(), "x.y");
     }
 
     #[test]

@@ -133,7 +133,8 @@ pub fn run(
                 config: config.path_for_forced_command().map(ToOwned::to_owned),
                 forge_hook: config.forge_hook.clone(),
             };
-            let env = git::environment(&session, invocation.home, invocation.git_protocol);
+            let mut env = git::environment(&session, invocation.home, invocation.git_protocol);
+            git::force_hooks_path(&mut env, &config.hooks);
             match git::exec(service, &grant.path, env) {
                 // Gone since forged's check: it reads exactly like a missing repository.
                 git::Error::Repository(_) => Err(Error::Denied { repo, access }),

@@ -85,6 +85,49 @@ pub enum Error {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// The database file, or its WAL, could not be given [`FILE_MODE`].
+    #[error("cannot give {} mode 0600", path.display())]
+    Mode {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The mode of the database file and of its `-wal` and `-shm` files, whatever the umask:
+/// forged's alone (SQLite gives the WAL and shared-memory files the mode of the database).
+pub const FILE_MODE: u32 = 0o600;
+
+/// Makes the database file at `path` if missing and gives it, and any WAL or shared-memory
+/// file beside it, [`FILE_MODE`]; SQLite alone would make it 0644, and keep what it found.
+fn set_file_modes(path: &Path) -> Result<(), Error> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let mode_error = |path: &Path| {
+        let path = path.to_owned();
+        move |source| Error::Mode { path, source }
+    };
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(FILE_MODE)
+        .open(path)
+        .map_err(mode_error(path))?;
+    file.set_permissions(std::fs::Permissions::from_mode(FILE_MODE))
+        .map_err(mode_error(path))?;
+    for suffix in ["-wal", "-shm"] {
+        let mut beside = path.as_os_str().to_owned();
+        beside.push(suffix);
+        let beside = std::path::PathBuf::from(beside);
+        match std::fs::set_permissions(&beside, std::fs::Permissions::from_mode(FILE_MODE)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(mode_error(&beside)(e));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// Returns `error` as [`Error::AlreadyExists`] when it is a UNIQUE violation.
@@ -103,6 +146,7 @@ pub struct Store {
 impl Store {
     /// Returns the store in the file at `path`, created and migrated as needed.
     pub fn open(path: &Path) -> Result<Store, Error> {
+        set_file_modes(path)?;
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -181,6 +225,7 @@ impl Classify for Error {
                 Code::Refused
             }
             Error::Outside { .. } => Code::Internal,
+            Error::Mode { source, .. } => crate::exit::io_code(source),
         }
     }
 }
@@ -188,6 +233,34 @@ impl Classify for Error {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    #[test]
+    fn regression_11_the_database_and_its_wal_are_0600_whatever_the_umask() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("forge.db");
+        // The umask is the process's: nextest runs each test in a process of its own.
+        let before = nix::sys::stat::umask(nix::sys::stat::Mode::empty());
+        let store = Store::open(&path);
+        nix::sys::stat::umask(before);
+        let store = store.unwrap();
+        store
+            .add_user(&crate::types::user_name::UserName::parse("alice").unwrap())
+            .unwrap();
+        for name in ["forge.db", "forge.db-wal", "forge.db-shm"] {
+            let mode = std::fs::metadata(dir.path().join(name))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o7777, FILE_MODE, "{name}");
+        }
+        drop(store);
+        // A database an older forged left world-readable is closed up at the next start.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        Store::open(&path).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o7777, FILE_MODE);
+    }
 
     #[test]
     fn a_file_store_uses_wal_and_full_sync() {

@@ -145,4 +145,8 @@ pub struct StatusInfo {
     pub audit_entries: u64,
     /// Ref updates accepted by pre-receive and not yet confirmed.
     pub pending_updates: u64,
+    /// What keeps forged from doing its job, one line each (such as hook shims that are not in
+    /// place, so that pushes are refused); left out when there is nothing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<String>,
 }

@@ -11,6 +11,7 @@ mod common;
 mod e2e_certs;
 mod e2e_clone;
 mod e2e_connections;
+mod e2e_files;
 mod e2e_keys;
 mod e2e_policy;
 mod e2e_push;

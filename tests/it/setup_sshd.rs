@@ -372,9 +372,9 @@ fn a_user_ca_of_the_main_config_does_not_let_certificates_in_as_git() {
     assert_eq!(outcome.code, Some(0), "{outcome}");
     let for_git = effective(&config, &git);
     for expected in [
-        "trustedusercakeys none",
-        "authorizedprincipalsfile none",
-        "authorizedprincipalscommand none",
+        "trustedusercakeys /dev/null",
+        "authorizedprincipalsfile /dev/null",
+        "permituserrc no",
         "authenticationmethods publickey",
     ] {
         assert!(

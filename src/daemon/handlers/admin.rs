@@ -131,13 +131,12 @@ pub(super) fn repo_list(daemon: &Daemon) -> Handled {
 }
 
 pub(super) fn repo_remove(daemon: &Daemon, repo: RepoName) -> Handled {
-    let path = repo.to_path(&daemon.config.repos);
     let root = daemon.config.repos.clone();
     let mut moved_to = None;
     daemon.store.remove_repo(
         &repo,
         Box::new(|| {
-            moved_to = disk::move_aside(&root, &path)?;
+            moved_to = disk::move_aside(&root, &repo)?;
             Ok(())
         }),
     )?;
@@ -189,6 +188,9 @@ pub(super) fn status(daemon: &Daemon) -> Handled {
         repos: counts.repos,
         audit_entries: counts.audit_entries,
         pending_updates: counts.pending_updates,
+        problems: disk::hook_shims_problem(&daemon.config.hooks)
+            .into_iter()
+            .collect(),
     }))
 }
 

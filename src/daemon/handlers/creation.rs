@@ -19,14 +19,15 @@ pub(super) fn plain(
     description: &str,
     public: bool,
 ) -> Result<(), Failure> {
-    let path = repo.to_path(&daemon.config.repos);
+    let root = daemon.config.repos.clone();
+    let path = repo.to_path(&root);
     let hooks = daemon.config.hooks.clone();
     daemon.store.create_repo(
         repo,
         description,
         public,
         None,
-        Box::new(|| disk::create_bare(&path, &hooks).map_err(Into::into)),
+        Box::new(|| disk::create_bare(&root, repo, &hooks).map_err(Into::into)),
     )?;
     tracing::info!(repo = %repo, public, path = %path.display(), "repository created");
     Ok(())
@@ -92,14 +93,14 @@ pub(super) fn from_pattern(
     repo: &RepoName,
     creator: &UserName,
 ) -> Result<RepoFacts, Failure> {
-    let path = repo.to_path(&daemon.config.repos);
+    let root = daemon.config.repos.clone();
     let hooks = daemon.config.hooks.clone();
     let created = daemon.store.create_repo(
         repo,
         "",
         false,
         Some(creator.as_str()),
-        Box::new(|| disk::create_bare(&path, &hooks).map_err(Into::into)),
+        Box::new(|| disk::create_bare(&root, repo, &hooks).map_err(Into::into)),
     );
     let raced = match created {
         Ok(()) => {

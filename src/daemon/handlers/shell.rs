@@ -4,6 +4,7 @@
 
 use super::answer::{Failure, Handled};
 use super::{creation, creation::state_of};
+use crate::daemon::disk;
 use crate::daemon::state::Daemon;
 use crate::policy::decide::{self, Decision};
 use crate::policy::{Access, Need, Op, RepoState};
@@ -82,6 +83,9 @@ pub(super) fn check(
     repo: RepoName,
     access: Access,
 ) -> Handled {
+    if access >= Access::Write {
+        hook_shims_in_place(daemon)?;
+    }
     let owner = owner(daemon, &identity)?;
     let (user, key, ca) = (&owner.user, &identity, owner.ca());
     let need = Need::of(if access >= Access::Write {
@@ -109,13 +113,7 @@ pub(super) fn check(
         tracing::info!(user = %user, key = %key, ca, repo = %repo, %need, rule = %rule, "access denied");
         return Err(Failure::denied());
     }
-    let path = repo.to_path(&daemon.config.repos);
-    if !path.is_dir() {
-        return Err(Failure::internal(format!(
-            "repository '{repo}' is registered but its folder {} is missing",
-            path.display()
-        )));
-    }
+    let path = folder(daemon, &repo)?;
     let session = crate::types::random_id::fresh()
         .map_err(|e| Failure::internal(format!("{:#}", anyhow::Error::new(e))))?;
     tracing::info!(user = %user, key = %key, ca, repo = %repo, %need, rule = %rule, session = %session, "access granted");
@@ -125,6 +123,29 @@ pub(super) fn check(
         path,
         session,
     })
+}
+
+/// Refuses a write while the hook shims are not in place: git would run no hook, so the push
+/// would be accepted with no decision and no record. The admin reads why in the log (once)
+/// and in `forgectl status`.
+fn hook_shims_in_place(daemon: &Daemon) -> Result<(), Failure> {
+    disk::check_hook_shims(&daemon.config.hooks).map_err(Failure::internal)
+}
+
+/// Returns the folder of a registered repository: a link below the repos root (which would
+/// serve another repository's content under this name) reads as no repository at all, and a
+/// missing folder is an internal error.
+fn folder(daemon: &Daemon, repo: &RepoName) -> Result<std::path::PathBuf, Failure> {
+    match disk::resolve(&daemon.config.repos, repo) {
+        Ok(path) => Ok(path),
+        Err(e @ disk::Error::Link { .. }) => {
+            tracing::warn!(repo = %repo, error = %e, "repository folder is reached through a symbolic link; denied");
+            Err(Failure::denied())
+        }
+        Err(e) => Err(Failure::internal(format!(
+            "repository '{repo}' is registered but its folder cannot be used: {e}"
+        ))),
+    }
 }
 
 /// `whoami`: the user behind an identity.

@@ -1,7 +1,8 @@
 //! Bringing every registered repository's git configuration in line with forge's at start-up:
 //! `core.hooksPath` pointing at the configured hook shims, and the settings new repositories get
 //! (see [`crate::daemon::disk::create_bare`]). A repository created before the hooks folder moved, or
-//! put in place by hand, is then decided by forged like any other.
+//! put in place by hand, is then decided by forged like any other. One reached through a
+//! symbolic link below the repos root is left alone, and named in the log.
 //!
 //! It runs in a thread of its own after forged starts listening, so a restart at thousands of
 //! repositories does not keep clients waiting.
@@ -11,6 +12,8 @@ use crate::daemon::state::Daemon;
 
 /// Checks every registered repository that has a folder and fixes the settings that differ.
 pub(crate) fn align_all(daemon: &Daemon) {
+    // Said once at start-up, not at the first push that is refused for it.
+    let _ = disk::check_hook_shims(&daemon.config.hooks);
     let names = match daemon.store.repo_names() {
         Ok(names) => names,
         Err(e) => {
@@ -20,11 +23,8 @@ pub(crate) fn align_all(daemon: &Daemon) {
     };
     let (mut aligned, mut failed) = (0usize, 0usize);
     for repo in &names {
-        let path = repo.to_path(&daemon.config.repos);
-        if !path.is_dir() {
-            continue;
-        }
-        match disk::align_settings(&path, &daemon.config.hooks) {
+        match disk::align_settings(&daemon.config.repos, repo, &daemon.config.hooks) {
+            Err(disk::Error::Missing { .. }) => {}
             Ok(changed) if changed.is_empty() => {}
             Ok(changed) => {
                 aligned += 1;

@@ -19,6 +19,9 @@ pub fn run(client: &Client, args: Args) -> Result<Code, Failure> {
         println!("repositories:    {}", status.repos);
         println!("audit entries:   {}", status.audit_entries);
         println!("pending updates: {}", status.pending_updates);
+        for problem in &status.problems {
+            println!("problem:         {problem}");
+        }
     }
     Ok(Code::Success)
 }
