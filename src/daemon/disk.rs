@@ -483,7 +483,7 @@ mod tests {
         // allows; the staging folder beside it must not be longer than that.
         let root = tempfile::tempdir().unwrap();
         for len in [236, 251] {
-            let repo = name(&format!("acme/{}", "w".repeat(len)));
+            let repo = name(&"w".repeat(len));
             create_bare(root.path(), &repo, Path::new("/h"))
                 .unwrap_or_else(|e| panic!("{len}: {e:#?}"));
             assert!(repo.to_path(root.path()).join("HEAD").exists());
