@@ -357,12 +357,17 @@ mod tests {
     fn the_hooks_path_is_forced_after_other_config_entries() {
         let mut env = environment(&session(), None, None);
         force_hooks_path(&mut env, Path::new("/usr/lib/forge/hooks"));
-        assert_eq!(value(&env, "GIT_CONFIG_COUNT").unwrap(), "1");
-        assert_eq!(value(&env, "GIT_CONFIG_KEY_0").unwrap(), "core.hooksPath");
+        let last = CONFIG.len();
+        let count = (last + 1).to_string();
+        assert_eq!(value(&env, "GIT_CONFIG_COUNT").unwrap(), count.as_str());
+        let key = format!("GIT_CONFIG_KEY_{last}");
+        assert_eq!(value(&env, &key).unwrap(), "core.hooksPath");
         assert_eq!(
-            value(&env, "GIT_CONFIG_VALUE_0").unwrap(),
+            value(&env, &format!("GIT_CONFIG_VALUE_{last}")).unwrap(),
             "/usr/lib/forge/hooks"
         );
+        let counts = env.iter().filter(|(name, _)| name == "GIT_CONFIG_COUNT");
+        assert_eq!(counts.count(), 1, "one count, raised");
         let mut more = vec![
             ("GIT_CONFIG_COUNT".into(), "1".into()),
             ("GIT_CONFIG_KEY_0".into(), "x.y".into()),
