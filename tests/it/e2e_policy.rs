@@ -261,7 +261,7 @@ fn regression_11_a_refused_file_name_reaches_the_pusher_and_the_log_escaped() {
     );
     assert!(
         refused.stderr.contains(
-            "remote: forge: refs/heads/main: red\\u{1b}[31mx\\rremote: forge: all good: denied by rule"
+            "remote: forge: refs/heads/main: red\\u{1b}[31mx\\rremote: forge: all good: this file name is not UTF-8 or holds a control character"
         ),
         "{refused}"
     );

@@ -15,7 +15,7 @@ fn forge(policy: Option<&str>) -> TestEnv {
     env.add_user("alice");
     env.add_user("bob");
     env.forgectl_ok(["repo", "create", "acme/widgets"]);
-    env.forgectl_ok(["grant", "acme/widgets", "alice", "write"]);
+    env.forgectl_ok(["grant", "acme/widgets", "alice", "admin"]);
     env.forgectl_ok(["grant", "acme/widgets", "bob", "read"]);
     if let Some(policy) = policy {
         apply(&env, policy);
