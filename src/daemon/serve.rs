@@ -4,7 +4,7 @@
 use crate::config::Config;
 use crate::daemon::error::Error;
 use crate::daemon::peer::Roles;
-use crate::daemon::state::{Daemon, Held, build_policy};
+use crate::daemon::state::{Daemon, Held, SESSION_LIFETIME, build_policy};
 use crate::daemon::{listener, workers};
 use crate::store::Store;
 use std::sync::atomic::AtomicBool;
@@ -45,6 +45,7 @@ impl Daemon {
             store,
             started: Instant::now(),
             policy: RwLock::new(held),
+            session_lifetime: SESSION_LIFETIME,
         };
         workers::reconcile::run(&daemon, i64::MAX);
         Ok(daemon)

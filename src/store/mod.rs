@@ -1,5 +1,6 @@
 //! All of forge's state in one SQLite file: opening it safely, and the one [`Store`] whose
-//! `impl` blocks are split by table (`users.rs`, `keys.rs`, `repos.rs`, `audit.rs`).
+//! `impl` blocks are split by table (`users.rs`, `keys.rs`, `repos.rs`, `audit.rs`,
+//! `sessions.rs`).
 //!
 //! SQL lives only in this module. Each public method is one transaction and returns the
 //! store's own records (never the wire's). The database runs in WAL mode with
@@ -20,6 +21,7 @@ mod migrations;
 mod policy;
 mod policy_version;
 pub(crate) mod repos;
+mod sessions;
 mod users;
 
 pub use audit::{AuditRecord, Counts, PendingUpdate, Pusher, RefChange};
@@ -27,6 +29,7 @@ pub use cas::{CaRecord, PrincipalRecord};
 pub use keys::{KeyRecord, KeyUse, LAST_USE_GRANULARITY_SECONDS};
 pub use policy::{RepoFacts, StoredPolicy};
 pub use repos::{GrantRecord, RepoRecord};
+pub use sessions::SessionRecord;
 pub use users::UserRecord;
 
 use crate::exit::{Classify, Code};
