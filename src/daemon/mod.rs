@@ -11,6 +11,7 @@ mod listener;
 mod peer;
 mod serve;
 mod state;
+mod trust;
 mod workers;
 
 pub use error::Error;

@@ -125,6 +125,8 @@ mod tests {
             database: database.clone(),
             repos: dir.join("repos"),
             socket: dir.join("forged.sock"),
+            // One account for all, as the tests run: no ownership checks.
+            daemon_user: Config::default().git_user,
             ..Config::default()
         };
         (Daemon::open(config).unwrap(), database)

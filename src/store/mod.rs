@@ -105,7 +105,23 @@ pub struct Store {
 
 impl Store {
     /// Returns the store in the file at `path`, created and migrated as needed.
+    ///
+    /// A new file is made readable and writable by its owner only (mode 0600); SQLite gives
+    /// its `-wal` and `-shm` files the same mode.
     pub fn open(path: &Path) -> Result<Store, Error> {
+        use std::os::unix::fs::OpenOptionsExt;
+        if let Err(error) = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+            && error.kind() != std::io::ErrorKind::AlreadyExists
+        {
+            return Err(Error::Outside {
+                what: format!("cannot create {}", path.display()),
+                source: Box::new(error),
+            });
+        }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -207,6 +223,22 @@ pub(crate) mod tests {
             .query_row("PRAGMA foreign_keys", [], |row| row.get(0))
             .unwrap();
         assert_eq!((mode.as_str(), sync, foreign_keys), ("wal", 2, 1));
+    }
+
+    #[test]
+    fn a_new_database_is_its_owners_alone() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("forge.db");
+        let store = Store::open(&path).unwrap();
+        store.counts().unwrap();
+        for name in ["forge.db", "forge.db-wal", "forge.db-shm"] {
+            let mode = std::fs::metadata(dir.path().join(name))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{name} has mode {mode:o}");
+        }
     }
 
     #[test]
