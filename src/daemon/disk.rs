@@ -57,7 +57,9 @@ fn io_error<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(io::Error) ->
 /// - `receive.fsckObjects`: a push of corrupt objects is refused;
 /// - `core.fsync=committed` and `core.fsyncMethod=fsync`: objects and refs reach the disk
 ///   before git reports success, so an acknowledged push survives a power cut;
-/// - `core.logAllRefUpdates`: reflogs, for recovery by hand.
+/// - `core.logAllRefUpdates`: reflogs, for recovery by hand;
+/// - `core.sharedRepository=group`: what git writes on a push stays writable by the git
+///   account's group, of which forged's own account is a member (see forge.toml(5)).
 pub fn create_bare(path: &Path, hooks: &Path) -> Result<(), Error> {
     if path.exists() {
         return Err(Error::Exists {
@@ -107,13 +109,14 @@ fn init_bare(path: &Path, hooks: &Path) -> Result<(), Error> {
 }
 
 /// The configuration every forge repository carries (see [`create_bare`]).
-fn forge_settings(hooks_path: &str) -> [(&'static str, &str); 5] {
+fn forge_settings(hooks_path: &str) -> [(&'static str, &str); 6] {
     [
         ("core.hooksPath", hooks_path),
         ("receive.fsckObjects", "true"),
         ("core.fsync", "committed"),
         ("core.fsyncMethod", "fsync"),
         ("core.logAllRefUpdates", "true"),
+        ("core.sharedRepository", "group"),
     ]
 }
 
