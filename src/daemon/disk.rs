@@ -95,6 +95,8 @@ fn init_bare(path: &Path, hooks: &Path) -> Result<(), Error> {
         git2::RepositoryInitOptions::new()
             .bare(true)
             .no_reinit(true)
+            // Group-writable folders whatever forged's umask: the git account pushes into them.
+            .mode(git2::RepositoryInitMode::SHARED_GROUP)
             .initial_head("main"),
     )
     .map_err(git_error)?;
