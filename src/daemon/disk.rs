@@ -59,7 +59,9 @@ fn io_error<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(io::Error) ->
 ///   before git reports success, so an acknowledged push survives a power cut;
 /// - `core.logAllRefUpdates`: reflogs, for recovery by hand;
 /// - `core.sharedRepository=group`: what git writes on a push stays writable by the git
-///   account's group, of which forged's own account is a member (see forge.toml(5)).
+///   account's group, of which forged's own account is a member (see forge.toml(5));
+/// - `receive.denyNonFastForwards=false`: a shared repository denies force pushes by default,
+///   but whether one may happen is the policy's to decide.
 pub fn create_bare(path: &Path, hooks: &Path) -> Result<(), Error> {
     if path.exists() {
         return Err(Error::Exists {
@@ -111,7 +113,7 @@ fn init_bare(path: &Path, hooks: &Path) -> Result<(), Error> {
 }
 
 /// The configuration every forge repository carries (see [`create_bare`]).
-fn forge_settings(hooks_path: &str) -> [(&'static str, &str); 6] {
+fn forge_settings(hooks_path: &str) -> [(&'static str, &str); 7] {
     [
         ("core.hooksPath", hooks_path),
         ("receive.fsckObjects", "true"),
@@ -119,6 +121,7 @@ fn forge_settings(hooks_path: &str) -> [(&'static str, &str); 6] {
         ("core.fsyncMethod", "fsync"),
         ("core.logAllRefUpdates", "true"),
         ("core.sharedRepository", "group"),
+        ("receive.denyNonFastForwards", "false"),
     ]
 }
 
