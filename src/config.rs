@@ -31,6 +31,10 @@ pub struct Config {
     pub repos: PathBuf,
     /// The system account that sshd logs git users in as; it may ask shell and hook questions.
     pub git_user: String,
+    /// The system account `forged` runs as, which alone owns the database. When it is the git
+    /// account (a test or demo setup) code running as git can rewrite forge's state; forged
+    /// says so in its log.
+    pub daemon_user: String,
     /// The unprivileged account sshd runs `forge-keys` as (`AuthorizedKeysCommandUser`); it may
     /// only look up keys and certificates.
     pub keys_user: String,
@@ -59,9 +63,10 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             socket: "/run/forge/forged.sock".into(),
-            database: "/var/lib/forge/forge.db".into(),
+            database: "/var/lib/forge/state/forge.db".into(),
             repos: "/var/lib/forge/repos".into(),
             git_user: "git".into(),
+            daemon_user: "forge".into(),
             keys_user: "forge-keys".into(),
             admins: Vec::new(),
             forge_shell: "/usr/lib/forge/forge-shell".into(),
@@ -211,6 +216,9 @@ impl Config {
         if crate::types::user_name::UserName::parse(&self.git_user).is_err() {
             return Err(invalid("git_user", "must be a system account name"));
         }
+        if crate::types::user_name::UserName::parse(&self.daemon_user).is_err() {
+            return Err(invalid("daemon_user", "must be a system account name"));
+        }
         if crate::types::user_name::UserName::parse(&self.keys_user).is_err() {
             return Err(invalid("keys_user", "must be a system account name"));
         }
@@ -258,9 +266,10 @@ mod tests {
     fn an_empty_file_gives_every_default() {
         let config = parse("").unwrap();
         assert_eq!(config.socket, Path::new("/run/forge/forged.sock"));
-        assert_eq!(config.database, Path::new("/var/lib/forge/forge.db"));
+        assert_eq!(config.database, Path::new("/var/lib/forge/state/forge.db"));
         assert_eq!(config.repos, Path::new("/var/lib/forge/repos"));
         assert_eq!(config.git_user, "git");
+        assert_eq!(config.daemon_user, "forge");
         assert_eq!(config.keys_user, "forge-keys");
         assert!(config.admins.is_empty());
         assert_eq!(config.forge_shell, Path::new("/usr/lib/forge/forge-shell"));
@@ -355,6 +364,10 @@ mod tests {
             (
                 "git_user = \"\"",
                 "'git_user' must be a system account name",
+            ),
+            (
+                "daemon_user = \"a b\"",
+                "'daemon_user' must be a system account name",
             ),
             ("admins = [\"@\"]", "'admins' holds '@'"),
             ("log = \"[\"", "'log' is not a log filter"),

@@ -29,12 +29,14 @@ use std::path::{Path, PathBuf};
 pub(crate) const REMOVED_FOLDER: &str = ".removed";
 
 /// The mode of every folder forge makes under the repos root, whatever forged's umask: the
-/// owner writes, the group (forge-http, reading through the git group) reads, others nothing.
-pub(crate) const FOLDER_MODE: u32 = 0o750;
+/// owner and the git group write (forged's own account makes repositories the git account
+/// pushes into, see forge.toml(5)), setgid so that everything below stays the git group's,
+/// others nothing.
+pub(crate) const FOLDER_MODE: u32 = 0o2770;
 
-/// The mode of every file of a new repository, and the one git gives the files of later
-/// pushes (`core.sharedRepository`), whatever the umask.
-pub(crate) const FILE_MODE: u32 = 0o640;
+/// The mode of every file of a new repository: the owner and the git group read and write,
+/// others nothing; git keeps later pushes' files group-writable (`core.sharedRepository`).
+pub(crate) const FILE_MODE: u32 = 0o660;
 
 /// Why a repository folder could not be made or moved.
 #[derive(Debug, thiserror::Error)]
@@ -199,7 +201,10 @@ pub fn resolve(root: &Path, repo: &RepoName) -> Result<PathBuf, Error> {
 /// - `core.fsync=committed` and `core.fsyncMethod=fsync`: objects and refs reach the disk
 ///   before git reports success, so an acknowledged push survives a power cut;
 /// - `core.logAllRefUpdates`: reflogs, for recovery by hand;
-/// - `core.sharedRepository`: what later pushes write gets [`FILE_MODE`] too.
+/// - `core.sharedRepository=group`: what git writes on a push stays writable by the git
+///   account's group, of which forged's own account is a member (see forge.toml(5));
+/// - `receive.denyNonFastForwards=false`: a shared repository denies force pushes by default,
+///   but whether one may happen is the policy's to decide.
 pub fn create_bare(root: &Path, repo: &RepoName, hooks: &Path) -> Result<(), Error> {
     let path = repo.to_path(root);
     let (segments, folder) = parts(repo);
@@ -270,6 +275,8 @@ fn init_bare(path: &Path, hooks: &Path) -> Result<(), Error> {
         git2::RepositoryInitOptions::new()
             .bare(true)
             .no_reinit(true)
+            // Group-writable folders whatever forged's umask: the git account pushes into them.
+            .mode(git2::RepositoryInitMode::SHARED_GROUP)
             .initial_head("main"),
     )
     .map_err(git_error)?;
@@ -284,7 +291,7 @@ fn init_bare(path: &Path, hooks: &Path) -> Result<(), Error> {
 }
 
 /// The configuration every forge repository carries (see [`create_bare`]).
-fn forge_settings(hooks_path: &str) -> [(&'static str, &str); 7] {
+fn forge_settings(hooks_path: &str) -> [(&'static str, &str); 8] {
     [
         ("core.hooksPath", hooks_path),
         ("receive.fsckObjects", "true"),
@@ -294,7 +301,8 @@ fn forge_settings(hooks_path: &str) -> [(&'static str, &str); 7] {
         // No refs/replace/ ref changes what any git run on the repository reads (#11);
         // forge-shell also sets it, above every file, for the services it starts.
         ("core.useReplaceRefs", "false"),
-        ("core.sharedRepository", "0640"),
+        ("core.sharedRepository", "group"),
+        ("receive.denyNonFastForwards", "false"),
     ]
 }
 
@@ -445,7 +453,7 @@ mod tests {
         );
         assert!(config.get_bool("receive.fsckObjects").unwrap());
         assert_eq!(config.get_str("core.fsync").unwrap(), "committed");
-        assert_eq!(config.get_str("core.sharedRepository").unwrap(), "0640");
+        assert_eq!(config.get_str("core.sharedRepository").unwrap(), "group");
         assert!(repository.is_bare());
         let leftovers: Vec<_> = fs::read_dir(root.path().join("acme"))
             .unwrap()

@@ -71,6 +71,9 @@ pub enum Error {
     /// The stored policy does not build (it was valid when stored; a newer forge wrote it?).
     #[error("the stored policy is not valid")]
     Policy(#[source] crate::policy::document::Error),
+    /// forged runs as the wrong account, or the git account could touch the database.
+    #[error(transparent)]
+    Trust(#[from] crate::daemon::trust::Error),
     /// Signal handlers cannot be installed.
     #[error("cannot install signal handlers")]
     Signals(#[source] std::io::Error),
@@ -89,6 +92,7 @@ impl Classify for Error {
             | Error::PassedSockets { .. }
             | Error::PassedSocket(_)
             | Error::PassedOtherSocket { .. } => Code::Refused,
+            Error::Trust(source) => source.code(),
             Error::Policy(_) | Error::Signals(_) | Error::Thread(_) => Code::Internal,
         }
     }

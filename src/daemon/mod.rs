@@ -13,6 +13,7 @@ mod peer;
 mod serve;
 mod state;
 mod throttle;
+mod trust;
 mod workers;
 
 pub use error::Error;

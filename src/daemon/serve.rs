@@ -4,8 +4,8 @@
 use crate::config::Config;
 use crate::daemon::error::Error;
 use crate::daemon::peer::Roles;
-use crate::daemon::state::{Daemon, Held, build_policy};
-use crate::daemon::{listener, workers};
+use crate::daemon::state::{Daemon, Held, SESSION_LIFETIME, build_policy};
+use crate::daemon::{listener, trust, workers};
 use crate::store::Store;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, RwLock};
@@ -17,15 +17,36 @@ const RECONCILE_EVERY: Duration = Duration::from_secs(60);
 impl Daemon {
     /// Returns a daemon for `config`: the folders made, the database opened and migrated, the
     /// accounts of the git user and the admins resolved, pending updates reconciled.
+    ///
+    /// forged refuses to start as another account than `daemon_user`, or when the git account
+    /// could read or write the database (see [`trust`]).
     pub fn open(config: Config) -> Result<Daemon, Error> {
-        for folder in [config.database.parent(), Some(config.repos.as_path())]
-            .into_iter()
-            .flatten()
-        {
-            std::fs::create_dir_all(folder).map_err(|source| Error::Folder {
-                path: folder.to_owned(),
-                source,
-            })?;
+        use std::os::unix::fs::DirBuilderExt;
+        // The database's folder is forged's alone; the repos root's mode is the package's.
+        let folders = [
+            (config.database.parent(), 0o700),
+            (Some(config.repos.as_path()), 0o777),
+        ];
+        for (folder, mode) in folders {
+            let Some(folder) = folder else { continue };
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(mode)
+                .create(folder)
+                .map_err(|source| Error::Folder {
+                    path: folder.to_owned(),
+                    source,
+                })?;
+        }
+        match trust::check(&config)? {
+            trust::Setup::Separate => tracing::info!(
+                user = %config.daemon_user, git_user = %config.git_user,
+                "forged runs as its own account; the git account cannot touch the database"
+            ),
+            trust::Setup::Shared => tracing::warn!(
+                user = %config.daemon_user,
+                "forged runs as the git account (daemon_user = git_user): anything running as git can rewrite the database; the weaker setup, for tests and demos"
+            ),
         }
         let store = Store::open(&config.database).map_err(|source| Error::Store {
             path: config.database.clone(),
@@ -46,6 +67,7 @@ impl Daemon {
             started: Instant::now(),
             creations: crate::daemon::creations::Creations::default(),
             policy: RwLock::new(held),
+            session_lifetime: SESSION_LIFETIME,
         };
         workers::reconcile::run(&daemon, i64::MAX);
         Ok(daemon)

@@ -6,7 +6,12 @@ use crate::daemon::peer::Roles;
 use crate::policy::Policy;
 use crate::store::{self, Store};
 use std::sync::{Arc, PoisonError, RwLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// How long a write session that `check` hands out stays open: long enough for a big push to
+/// upload and for post-receive to report it. A push still running after that is confirmed by
+/// the reconciler from its pending rows.
+pub(in crate::daemon) const SESSION_LIFETIME: Duration = Duration::from_secs(60 * 60);
 
 /// Everything a request handler may use.
 pub struct Daemon {
@@ -17,6 +22,8 @@ pub struct Daemon {
     /// Repositories created from patterns lately, per user, for the limit on them.
     pub(in crate::daemon) creations: crate::daemon::creations::Creations,
     pub(in crate::daemon) policy: RwLock<Held>,
+    /// How long a write session stays open; [`SESSION_LIFETIME`] but in tests.
+    pub(in crate::daemon) session_lifetime: Duration,
 }
 
 /// The policy forged decides with, and the store's policy version it was built at.
@@ -98,6 +105,7 @@ impl Daemon {
                 version: stored.version,
                 policy: Arc::new(policy),
             }),
+            session_lifetime: SESSION_LIFETIME,
         }
     }
 }
@@ -120,6 +128,8 @@ mod tests {
             database: database.clone(),
             repos: dir.join("repos"),
             socket: dir.join("forged.sock"),
+            // One account for all, as the tests run: no ownership checks.
+            daemon_user: Config::default().git_user,
             ..Config::default()
         };
         (Daemon::open(config).unwrap(), database)

@@ -143,6 +143,21 @@ const MIGRATIONS: &[&str] = &[
     );
     INSERT INTO policy_version (id, version) VALUES (1, 1);
     ",
+    // 7: the write sessions `check` hands out, so that pre- and post-receive can only act for a
+    // session forged issued for that user, identity and repository, while it is open. Rows
+    // past `expires_at` are pruned; pending ref updates keep their session id as text.
+    "
+    CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        user TEXT NOT NULL,
+        identity TEXT NOT NULL,
+        repo TEXT NOT NULL,
+        access TEXT NOT NULL CHECK (access IN ('read', 'write', 'admin')),
+        issued_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+    );
+    CREATE INDEX sessions_by_expiry ON sessions(expires_at);
+    ",
 ];
 
 /// Returns the schema version this build creates.

@@ -1,5 +1,6 @@
 //! All of forge's state in one SQLite file: opening it safely, and the one [`Store`] whose
-//! `impl` blocks are split by table (`users.rs`, `keys.rs`, `repos.rs`, `audit.rs`).
+//! `impl` blocks are split by table (`users.rs`, `keys.rs`, `repos.rs`, `audit.rs`,
+//! `sessions.rs`).
 //!
 //! SQL lives only in this module. Each public method is one transaction and returns the
 //! store's own records (never the wire's). The database runs in WAL mode with
@@ -20,6 +21,7 @@ mod migrations;
 mod policy;
 mod policy_version;
 pub(crate) mod repos;
+mod sessions;
 mod users;
 
 pub use audit::{AuditRecord, Counts, PendingUpdate, Pusher, RefChange};
@@ -27,6 +29,7 @@ pub use cas::{CaRecord, PrincipalRecord};
 pub use keys::{KeyRecord, KeyUse, LAST_USE_GRANULARITY_SECONDS};
 pub use policy::{RepoFacts, StoredPolicy};
 pub use repos::{GrantRecord, RepoRecord};
+pub use sessions::SessionRecord;
 pub use users::UserRecord;
 
 use crate::exit::{Classify, Code};
@@ -145,6 +148,9 @@ pub struct Store {
 
 impl Store {
     /// Returns the store in the file at `path`, created and migrated as needed.
+    ///
+    /// A new file is made readable and writable by its owner only (mode 0600); SQLite gives
+    /// its `-wal` and `-shm` files the same mode.
     pub fn open(path: &Path) -> Result<Store, Error> {
         set_file_modes(path)?;
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -277,6 +283,22 @@ pub(crate) mod tests {
             .query_row("PRAGMA foreign_keys", [], |row| row.get(0))
             .unwrap();
         assert_eq!((mode.as_str(), sync, foreign_keys), ("wal", 2, 1));
+    }
+
+    #[test]
+    fn a_new_database_is_its_owners_alone() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("forge.db");
+        let store = Store::open(&path).unwrap();
+        store.counts().unwrap();
+        for name in ["forge.db", "forge.db-wal", "forge.db-shm"] {
+            let mode = std::fs::metadata(dir.path().join(name))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{name} has mode {mode:o}");
+        }
     }
 
     #[test]

@@ -16,6 +16,7 @@ mod e2e_keys;
 mod e2e_policy;
 mod e2e_push;
 mod e2e_rules;
+mod e2e_sessions;
 mod exit_codes;
 mod forge_shell;
 mod forgectl;

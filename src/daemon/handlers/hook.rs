@@ -7,7 +7,7 @@ use crate::daemon::peer::Caller;
 use crate::daemon::state::Daemon;
 use crate::policy::decide::{self, RefDecision, Refusal};
 use crate::policy::update_facts;
-use crate::policy::{ObjectId, RefUpdate, UpdateKind};
+use crate::policy::{Access, ObjectId, RefUpdate, UpdateKind};
 use crate::store::{self, Pusher, RepoFacts};
 use crate::types::identity::Identity;
 use crate::types::keys::KeyId;
@@ -80,6 +80,63 @@ fn pushing(
     }
 }
 
+/// Refuses a hook request that does not act under a session forged issued: a push over SSH
+/// must quote a session that is still open and was issued for exactly this user, identity and
+/// repository with write access; a local push carries none, and `record` of one is refused
+/// unless `allow_local_push` is on (`check_refs` refuses it per ref, as before).
+///
+/// Anything running as the git account can send hook requests, so the `FORGE_*` values alone
+/// prove nothing; the session, which only `check` makes, does.
+fn authorize(
+    daemon: &Daemon,
+    pushing: &Pushing,
+    session: Option<&str>,
+    repo: &RepoName,
+    recording: bool,
+) -> Result<(), Failure> {
+    match (pushing, session) {
+        (Pushing::Local { .. }, None) if recording && !daemon.config.allow_local_push => {
+            tracing::warn!(user = %pushing.name(), repo = %repo, "record of a local push while allow_local_push is off; refused");
+            Err(Failure::refused(
+                "pushes that bypass forge-shell are disabled; push over ssh, or set allow_local_push",
+            ))
+        }
+        (Pushing::Local { .. }, None) => Ok(()),
+        (Pushing::Local { .. }, Some(_)) => Err(Failure::refused(
+            "a push names a session without a user and a key",
+        )),
+        (Pushing::Remote { .. }, None) => {
+            tracing::warn!(user = %pushing.name(), key = %pushing.identity(), repo = %repo, "hook request without a session; refused");
+            Err(session_refused())
+        }
+        (Pushing::Remote { user, identity }, Some(id)) => {
+            let now = crate::types::timestamp::Timestamp::now().unix();
+            let issued = daemon.store.open_session(id, now)?;
+            let matches = issued.as_ref().is_some_and(|issued| {
+                issued.user == *user
+                    && issued.identity == *identity
+                    && issued.repo == *repo
+                    && issued.access >= Access::Write
+            });
+            if matches {
+                return Ok(());
+            }
+            tracing::warn!(
+                user = %user, key = %identity, repo = %repo, session = id,
+                known = issued.is_some(),
+                "hook request under a session that is unknown, expired or issued for another user, key or repository; refused"
+            );
+            Err(session_refused())
+        }
+    }
+}
+
+fn session_refused() -> Failure {
+    Failure::refused(
+        "this push's session is unknown, expired or not for this user, key and repository; push again over ssh",
+    )
+}
+
 /// `check_refs`: decide every update of one push; if all are allowed, store them as pending.
 pub(super) fn check_refs(
     daemon: &Daemon,
@@ -97,6 +154,7 @@ pub(super) fn check_refs(
         )));
     }
     let pushing = pushing(caller, user, identity)?;
+    authorize(daemon, &pushing, session.as_deref(), &repo, false)?;
     let verdict = |update: &RefUpdate, decision: RefDecision| RefVerdict {
         ref_name: update.ref_name.clone(),
         allowed: decision.allowed,
@@ -191,6 +249,7 @@ pub(super) fn record(
     updates: Vec<RefChange>,
 ) -> Handled {
     let pushing = pushing(caller, user, identity)?;
+    authorize(daemon, &pushing, session.as_deref(), &repo, true)?;
     let path = repo.to_path(&daemon.config.repos);
     let classify = |old: &ObjectId, new: &ObjectId| -> UpdateKind {
         match git2::Repository::open_bare(&path) {

@@ -8,6 +8,7 @@ use crate::daemon::disk;
 use crate::daemon::state::Daemon;
 use crate::policy::decide::{self, Decision};
 use crate::policy::{Access, Need, Op, RepoState};
+use crate::store::SessionRecord;
 use crate::types::identity::Identity;
 use crate::types::keys::{self, KeyId, PublicKey};
 use crate::types::repo_name::RepoName;
@@ -75,6 +76,7 @@ fn key_owner(daemon: &Daemon, key: KeyId) -> Result<Option<UserName>, Failure> {
 }
 
 /// `check`: grant the access, with the repository's folder and a fresh session id, or deny.
+/// A write session is recorded in the store: it is the capability the hooks must quote back.
 /// A denied repository and a missing one get the same answer. A missing repository the user
 /// may create from a pattern is created first, by a clone as by a push.
 pub(super) fn check(
@@ -116,6 +118,9 @@ pub(super) fn check(
     let path = folder(daemon, &repo)?;
     let session = crate::types::random_id::fresh()
         .map_err(|e| Failure::internal(format!("{:#}", anyhow::Error::new(e))))?;
+    if access >= Access::Write {
+        issue(daemon, &session, &owner.user, &identity, &repo, access)?;
+    }
     tracing::info!(user = %user, key = %key, ca, repo = %repo, %need, rule = %rule, session = %session, "access granted");
     Ok(Response::Granted {
         user: owner.user,
@@ -146,6 +151,33 @@ fn folder(daemon: &Daemon, repo: &RepoName) -> Result<std::path::PathBuf, Failur
             "repository '{repo}' is registered but its folder cannot be used: {e}"
         ))),
     }
+}
+
+/// Records the write session `id` in the store, open for the daemon's session lifetime, so
+/// that the hooks of this push (and nothing else) can act under it. Reads need no session:
+/// git runs no hooks for them.
+fn issue(
+    daemon: &Daemon,
+    id: &str,
+    user: &UserName,
+    identity: &Identity,
+    repo: &RepoName,
+    access: Access,
+) -> Result<(), Failure> {
+    let issued = Timestamp::now();
+    let lifetime = i64::try_from(daemon.session_lifetime.as_secs()).unwrap_or(i64::MAX);
+    let expires = Timestamp::from_unix(issued.unix().saturating_add(lifetime))
+        .ok_or_else(|| Failure::internal("a session expiry is past the times forge keeps"))?;
+    daemon.store.issue_session(&SessionRecord {
+        id: id.to_owned(),
+        user: user.clone(),
+        identity: identity.clone(),
+        repo: repo.clone(),
+        access,
+        issued,
+        expires,
+    })?;
+    Ok(())
 }
 
 /// `whoami`: the user behind an identity.

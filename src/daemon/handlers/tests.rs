@@ -98,9 +98,22 @@ impl Forge {
     }
 
     fn pending_updates(&self) -> u64 {
+        self.pending_and_audited().0
+    }
+
+    /// Returns how many ref updates are pending and how many are in the audit log.
+    fn pending_and_audited(&self) -> (u64, u64) {
         match self.ask(ADMIN, r#"{"op":"status"}"#) {
-            Response::Status(status) => status.pending_updates,
+            Response::Status(status) => (status.pending_updates, status.audit_entries),
             other => panic!("status answered {other:?}"),
+        }
+    }
+
+    /// Returns the session `check` hands alice's `key` for `access` to `repo`.
+    fn session(&self, key: KeyId, repo: &str, access: &str) -> String {
+        match self.ask(GIT, &check(key, repo, access)) {
+            Response::Granted { session, .. } => session,
+            other => panic!("alice's {access} check of {repo} answered {other:?}"),
         }
     }
 }
@@ -111,10 +124,32 @@ fn check(key: KeyId, repo: &str, access: &str) -> String {
 }
 
 fn check_refs(session: &str, key: KeyId, kind: &str) -> String {
+    hook_request(
+        "check_refs",
+        session,
+        "alice",
+        key,
+        "acme/widgets",
+        Some(kind),
+    )
+}
+
+/// Returns a `check_refs` (with `kind`) or `record` (without) line of one update of main.
+fn hook_request(
+    op: &str,
+    session: &str,
+    user: &str,
+    key: KeyId,
+    repo: &str,
+    kind: Option<&str>,
+) -> String {
+    let mut update = serde_json::json!({"ref_name": "refs/heads/main", "old": OLD, "new": NEW});
+    if let Some(kind) = kind {
+        update["kind"] = kind.into();
+    }
     serde_json::json!({
-        "op": "check_refs", "session": session, "user": "alice", "key": key_number(key),
-        "repo": "acme/widgets",
-        "updates": [{"ref_name": "refs/heads/main", "old": OLD, "new": NEW, "kind": kind}],
+        "op": op, "session": session, "user": user, "key": key_number(key), "repo": repo,
+        "updates": [update],
     })
     .to_string()
 }
@@ -374,6 +409,110 @@ fn bad_input_is_refused_and_changes_nothing() {
         !forge.repos.path().join("acme/gadgets.git").exists(),
         "a refused repo_create left a folder behind"
     );
+}
+
+/// alice may write acme/widgets and acme/gadgets: a session for one is not good for the other.
+fn with_two_writable_repos() -> (Forge, KeyId, KeyId) {
+    let (forge, alice, bob) = Forge::with_alice_and_bob();
+    forge.done(r#"{"op":"repo_create","repo":"acme/gadgets","description":"","public":false}"#);
+    forge.done(r#"{"op":"grant","repo":"acme/gadgets","user":"alice","access":"write"}"#);
+    forge.done(r#"{"op":"grant","repo":"acme/gadgets","user":"bob","access":"write"}"#);
+    (forge, alice, bob)
+}
+
+/// Sends `line` as the git account and fails the test unless it is refused and leaves no
+/// pending or audited update behind.
+fn assert_refused_without_trace(forge: &Forge, line: &str) {
+    let answer = forge.ask(GIT, line);
+    assert_eq!(
+        error_kind(&answer),
+        Some(ErrorKind::Refused),
+        "{line}: {answer:?}"
+    );
+    assert_eq!(
+        forge.pending_and_audited(),
+        (0, 0),
+        "{line} left rows behind"
+    );
+}
+
+#[test]
+fn regression_11_a_session_acts_only_for_its_user_key_and_repo() {
+    let (forge, alice, bob) = with_two_writable_repos();
+    let widgets = forge.session(alice, "acme/widgets", "write");
+    for op in ["check_refs", "record"] {
+        let kind = (op == "check_refs").then_some("fast_forward");
+        let rows = [
+            hook_request(op, &widgets, "alice", alice, "acme/gadgets", kind),
+            hook_request(op, &widgets, "bob", bob, "acme/widgets", kind),
+            hook_request(op, &widgets, "bob", alice, "acme/widgets", kind),
+            hook_request(
+                op,
+                "5f0c2d4e18a3f601b7d94e2a0c6f1b38",
+                "alice",
+                alice,
+                "acme/widgets",
+                kind,
+            ),
+        ];
+        for line in &rows {
+            assert_refused_without_trace(&forge, line);
+        }
+    }
+    // The session still works for what it was issued for.
+    let answer = forge.ask(GIT, &check_refs(&widgets, alice, "fast_forward"));
+    assert!(matches!(answer, Response::RefVerdicts { .. }), "{answer:?}");
+    assert_eq!(forge.pending_and_audited(), (1, 0));
+    let record = hook_request("record", &widgets, "alice", alice, "acme/widgets", None);
+    assert_eq!(forge.ask(GIT, &record), Response::Done);
+    assert_eq!(forge.pending_and_audited(), (0, 1));
+}
+
+#[test]
+fn regression_11_a_hook_request_without_a_session_is_refused() {
+    let (forge, alice, _) = Forge::with_alice_and_bob();
+    for op in ["check_refs", "record"] {
+        let kind = (op == "check_refs").then_some("fast_forward");
+        let mut line: serde_json::Value =
+            serde_json::from_str(&hook_request(op, "x", "alice", alice, "acme/widgets", kind))
+                .unwrap();
+        line["session"] = serde_json::Value::Null;
+        assert_refused_without_trace(&forge, &line.to_string());
+    }
+}
+
+#[test]
+fn regression_11_an_expired_session_is_refused() {
+    let (mut forge, alice, _) = Forge::with_alice_and_bob();
+    forge.daemon.session_lifetime = std::time::Duration::ZERO;
+    let session = forge.session(alice, "acme/widgets", "write");
+    assert_refused_without_trace(&forge, &check_refs(&session, alice, "fast_forward"));
+    let record = hook_request("record", &session, "alice", alice, "acme/widgets", None);
+    assert_refused_without_trace(&forge, &record);
+}
+
+#[test]
+fn regression_11_a_read_session_cannot_push() {
+    let (forge, alice, _) = Forge::with_alice_and_bob();
+    let session = forge.session(alice, "acme/widgets", "read");
+    assert_refused_without_trace(&forge, &check_refs(&session, alice, "fast_forward"));
+}
+
+#[test]
+fn regression_11_a_local_record_is_refused_unless_local_pushes_are_allowed() {
+    let (mut forge, _, _) = Forge::with_alice_and_bob();
+    let line = serde_json::json!({
+        "op": "record", "session": null, "user": null, "key": null, "repo": "acme/widgets",
+        "updates": [{"ref_name": "refs/heads/main", "old": OLD, "new": NEW}],
+    })
+    .to_string();
+    assert_refused_without_trace(&forge, &line);
+    let mut with_session: serde_json::Value = serde_json::from_str(&line).unwrap();
+    with_session["session"] = "5f0c2d4e18a3f601b7d94e2a0c6f1b38".into();
+    forge.daemon.config.allow_local_push = true;
+    assert_refused_without_trace(&forge, &with_session.to_string());
+    assert_eq!(forge.ask(GIT, &line), Response::Done);
+    assert_eq!(forge.pending_and_audited(), (0, 1));
 }
 
 /// Returns the number a key identity is written as on the wire (`17` for `key-17`).
