@@ -93,6 +93,9 @@ impl Classify for Error {
     fn remote_line(&self) -> String {
         match (self.code(), self) {
             (Code::Unavailable, _) => exit::UNAVAILABLE_LINE.into(),
+            // forged's refusals are written for the one who asked: they name no path and no
+            // other user's data.
+            (Code::Refused, Error::Answer { message, .. }) => message.clone(),
             (_, Error::Answer { request, .. }) if !request.is_empty() => {
                 format!("internal error; tell your admin and quote ref {request}")
             }
@@ -299,6 +302,16 @@ mod tests {
         for kind in [ErrorKind::Refused, ErrorKind::Denied, ErrorKind::Forbidden] {
             assert_eq!(answer(kind, "").code(), Code::Refused);
         }
+        let refused = Error::Answer {
+            kind: ErrorKind::Refused,
+            message: "this push's session is not open; push again".into(),
+            request: "7f3a".into(),
+        };
+        assert_eq!(
+            refused.remote_line(),
+            "this push's session is not open; push again",
+            "a refusal says why, not 'internal error'"
+        );
         let no_permission = Error::NoPermission {
             socket: PathBuf::from("/run/forge/forged.sock"),
         };

@@ -269,12 +269,20 @@ fn regression_11_long_lines_from_an_account_without_a_role_are_cut_at_its_limit(
     assert_eq!(outcome.code, Some(0), "{outcome}");
     let answers: Vec<&str> = outcome.stdout.lines().collect();
     assert_eq!(answers.len(), 12, "{outcome}");
-    for answer in answers {
+    // An account with no role has 8 connections at once: the ones over its cap are told
+    // "busy" before forged reads a byte, and every other line is cut at the limit.
+    let cut = answers
+        .iter()
+        .filter(|answer| answer.contains("request longer than 65536 bytes"))
+        .count();
+    for answer in &answers {
         assert!(
-            answer.contains("request longer than 65536 bytes"),
+            answer.contains("request longer than 65536 bytes")
+                || answer.contains("forged is busy; try again"),
             "{answer:.200}"
         );
     }
+    assert!(cut >= 1, "no line was read and cut: {outcome}");
     let grown = peak_memory_kib(&env).saturating_sub(peak_before);
     assert!(grown < 32 << 10, "forged's peak memory grew by {grown} KiB");
     env.forgectl_ok(["status"]);

@@ -6,6 +6,7 @@
 use super::answer::Failure;
 use crate::daemon::disk;
 use crate::daemon::state::Daemon;
+use crate::exit::{Classify, Code};
 use crate::policy::RepoState;
 use crate::policy::decide;
 use crate::store::{self, RepoFacts};
@@ -22,13 +23,19 @@ pub(super) fn plain(
     let root = daemon.config.repos.clone();
     let path = repo.to_path(&root);
     let hooks = daemon.config.hooks.clone();
-    daemon.store.create_repo(
-        repo,
-        description,
-        public,
-        None,
-        Box::new(|| disk::create_bare(&root, repo, &hooks).map_err(Into::into)),
-    )?;
+    daemon
+        .store
+        .create_repo(
+            repo,
+            description,
+            public,
+            None,
+            Box::new(|| disk::create_bare(&root, repo, &hooks).map_err(Into::into)),
+        )
+        .map_err(|e| match disk_refusal(&e) {
+            Some(line) => Failure::refused(line),
+            None => e.into(),
+        })?;
     tracing::info!(repo = %repo, public, path = %path.display(), "repository created");
     Ok(())
 }
@@ -108,7 +115,16 @@ pub(super) fn from_pattern(
             false
         }
         Err(store::Error::AlreadyExists { .. }) => true,
-        Err(e) => return Err(e.into()),
+        Err(e) => {
+            return Err(match disk_refusal(&e) {
+                // What is in the way on disk is the admin's to see, not the user's.
+                Some(line) => {
+                    tracing::warn!(repo = %repo, creator = %creator, error = %line, "cannot create from a pattern; denied");
+                    Failure::denied()
+                }
+                None => e.into(),
+            });
+        }
     };
     match daemon.store.repo_facts(repo)? {
         Some(facts) => Ok(facts),
@@ -126,4 +142,14 @@ pub(super) fn from_pattern(
 /// Returns the state policy decides on for an existing repository.
 pub(super) fn state_of<'a>(repo: &'a RepoName, facts: &'a RepoFacts) -> RepoState<'a> {
     RepoState::existing(repo.as_str(), facts.creator.as_deref(), &facts.roles)
+}
+
+/// Returns the line of a creation the disk refused (a folder in the way, a link beneath the
+/// repos root): the admin's input to fix, not a bug, so it is a refusal (exit 1).
+fn disk_refusal(error: &store::Error) -> Option<String> {
+    let store::Error::Outside { what, source } = error else {
+        return None;
+    };
+    let disk = source.downcast_ref::<disk::Error>()?;
+    (disk.code() == Code::Refused).then(|| format!("{what}: {disk}"))
 }
