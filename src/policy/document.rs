@@ -117,8 +117,22 @@ pub enum Error {
 }
 
 impl Document {
-    /// Returns the engine's parts, after checking every word.
+    /// Returns the engine's parts, after checking every word and that they build a policy.
     pub fn to_parts(&self) -> Result<Parts, Error> {
+        let parts = self.parts()?;
+        engine::Policy::build(parts.clone())?;
+        Ok(parts)
+    }
+
+    /// Returns the policy the document makes, built once: what [`Document::to_parts`] then
+    /// `Policy::build` make, with the same errors, without building it twice (issue #12).
+    pub fn to_policy(&self) -> Result<engine::Policy, Error> {
+        Ok(engine::Policy::build(self.parts()?)?)
+    }
+
+    /// Returns the engine's parts after checking every word; whether they build a policy is
+    /// left to the caller.
+    fn parts(&self) -> Result<Parts, Error> {
         for name in self.user_groups.keys().chain(self.repo_groups.keys()) {
             if !name.starts_with('@') || name == "@all" {
                 return Err(Error::GroupName {
@@ -177,7 +191,6 @@ impl Document {
             options,
             roles: self.roles.clone(),
         };
-        engine::Policy::build(parts.clone())?;
         Ok(parts)
     }
 
