@@ -117,8 +117,22 @@ pub enum Error {
 }
 
 impl Document {
-    /// Returns the engine's parts, after checking every word.
+    /// Returns the engine's parts, after checking every word and that they build a policy.
     pub fn to_parts(&self) -> Result<Parts, Error> {
+        let parts = self.parts()?;
+        engine::Policy::build(parts.clone())?;
+        Ok(parts)
+    }
+
+    /// Returns the policy the document makes, built once: what [`Document::to_parts`] then
+    /// `Policy::build` make, with the same errors, without building it twice (issue #12).
+    pub fn to_policy(&self) -> Result<engine::Policy, Error> {
+        Ok(engine::Policy::build(self.parts()?)?)
+    }
+
+    /// Returns the engine's parts after checking every word; whether they build a policy is
+    /// left to the caller.
+    fn parts(&self) -> Result<Parts, Error> {
         for name in self.user_groups.keys().chain(self.repo_groups.keys()) {
             if !name.starts_with('@') || name == "@all" {
                 return Err(Error::GroupName {
@@ -177,7 +191,6 @@ impl Document {
             options,
             roles: self.roles.clone(),
         };
-        engine::Policy::build(parts.clone())?;
         Ok(parts)
     }
 
@@ -190,7 +203,11 @@ impl Document {
                 .map_or(1, |span| text[..span.start].matches('\n').count() + 1),
             message: e.message().trim().to_owned(),
         })?;
-        let line_of = |span: std::ops::Range<usize>| text[..span.start].matches('\n').count() + 1;
+        // Where each line ends, found once: counting the newlines before every entry again was
+        // quadratic in the file's size (issue #12: 1,000 rules).
+        let newlines: Vec<usize> = text.match_indices('\n').map(|(at, _)| at).collect();
+        let line_of =
+            |span: std::ops::Range<usize>| newlines.partition_point(|&at| at < span.start) + 1;
         let mut document = Document {
             user_groups: parsed.groups,
             repo_groups: parsed.repo_groups,

@@ -9,6 +9,7 @@
 //! - [`decide`]: the one decision every caller uses: access, creation, ref updates, and why.
 //! - [`refs`]: ref updates as a push proposes them.
 //! - [`shortcuts`]: the rules grants and public flags stand for, and the policy built with them.
+//! - `regex_cache`: compiled refexes and patterns, kept across rebuilds (issue #12).
 //!
 //! [`Access`] is the level a `forgectl grant` gives: `read` stands for the rule `R`, `write` and
 //! `admin` for `RW+`.
@@ -28,6 +29,7 @@ pub mod decide;
 pub mod document;
 pub mod engine;
 pub mod refs;
+mod regex_cache;
 pub mod rules;
 pub mod shortcuts;
 pub mod update_facts;

@@ -328,7 +328,7 @@ impl Eq for Refex {}
 /// Compiles a refex as gitolite applies it, `/^$refex/`: the `^` binds only to the first
 /// alternative of a top-level `|`, exactly as in Perl.
 fn compile_prefix(text: &str) -> Result<Regex, Error> {
-    Regex::new(&format!("^{text}")).map_err(|e| Error::BadRegex {
+    super::regex_cache::compile(&format!("^{text}")).map_err(|e| Error::BadRegex {
         given: shorten(text),
         reason: e.to_string().lines().last().unwrap_or("").trim().to_owned(),
     })
@@ -448,10 +448,11 @@ impl RepoSpec {
             return Ok(RepoSpec::Group(text.to_owned()));
         }
         if is_pattern {
-            let regex = Regex::new(&format!("^{text}$")).map_err(|e| Error::BadRegex {
-                given: shorten(text),
-                reason: e.to_string().lines().last().unwrap_or("").trim().to_owned(),
-            })?;
+            let regex =
+                super::regex_cache::compile(&format!("^{text}$")).map_err(|e| Error::BadRegex {
+                    given: shorten(text),
+                    reason: e.to_string().lines().last().unwrap_or("").trim().to_owned(),
+                })?;
             return Ok(RepoSpec::Pattern {
                 text: text.to_owned(),
                 regex,

@@ -111,8 +111,7 @@ pub fn build(
     grants: &[(String, String, Access)],
     public: &[String],
 ) -> Result<Policy, document::Error> {
-    let parts = with_shortcuts(document, grants, public).to_parts()?;
-    Ok(Policy::build(parts)?)
+    with_shortcuts(document, grants, public).to_policy()
 }
 
 #[cfg(test)]
