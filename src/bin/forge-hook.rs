@@ -1,7 +1,6 @@
 //! `forge-hook`: the pre- and post-receive hook of every forge repository. Reads git's update
 //! lines and hands them to `forge::shim::hook`.
 
-use clap::Parser;
 use forge::cli::forge_hook::{Args, Hook};
 use forge::config::Config;
 use forge::exit::{self, Audience, Failure};
@@ -12,7 +11,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     logging::init(Component::ForgeHook, "off");
-    let args = Args::parse();
+    let args = Args::from_argv(std::env::args_os()).unwrap_or_else(|e| e.exit());
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => exit::report("forge", Audience::RemoteUser, &e),

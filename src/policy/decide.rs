@@ -8,6 +8,7 @@
 
 use super::{Access, Need, Op, Policy, RefUpdate, RepoState, Verdict};
 use crate::types::shown::shown;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 impl<'a> RepoState<'a> {
@@ -228,7 +229,9 @@ pub fn ref_update(
     let Some(paths) = &update.paths else {
         return decision(
             false,
-            "too many changed files to check the path rules; push in smaller steps".into(),
+            "the changed files were not sent (too many to check the path rules, or the rules \
+             changed during the push); push again, in smaller steps if it has many files"
+                .into(),
         );
     };
     if let Some(path) = paths.iter().find(|path| !is_decidable_path(path)) {
@@ -249,6 +252,45 @@ pub fn ref_update(
         }
     }
     decision(true, by_ref.reason())
+}
+
+/// Which facts of a push forged could need to decide its ref updates, as `check` tells
+/// forge-shell, which passes them to pre-receive (`FORGE_NEEDS`): pre-receive computes only
+/// these. What is not sent is decided on the safe side (`ref_update`): no changed paths
+/// refuse the update if a path rule applies after all, and an unknown merge counts as one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushNeeds {
+    /// Whether a path rule (`VREF/...`) applies to the pusher on the repository, so the
+    /// changed paths of each update are needed.
+    pub paths: bool,
+    /// Whether the repository checks merges (`MERGE_CHECK`), so whether each update brings
+    /// a merge is needed.
+    pub merges: bool,
+}
+
+impl PushNeeds {
+    /// Every fact: what pre-receive computes when it is not told otherwise.
+    pub const ALL: PushNeeds = PushNeeds {
+        paths: true,
+        merges: true,
+    };
+}
+
+impl Default for PushNeeds {
+    /// [`PushNeeds::ALL`], so that an answer without the field means compute everything.
+    fn default() -> PushNeeds {
+        PushNeeds::ALL
+    }
+}
+
+/// Returns which facts of a push by `user` to `repo` a ref decision could read: the changed
+/// paths when any virtual ref rule applies to the user there, merges when the repository
+/// checks them.
+pub fn push_needs(policy: &Policy, user: &str, repo: &RepoState<'_>) -> PushNeeds {
+    PushNeeds {
+        paths: !policy.vrefs(repo, user).is_empty(),
+        merges: policy.is_on(repo.name, repo.creator, "MERGE_CHECK"),
+    }
 }
 
 /// Returns whether path rules can decide `path`: it names the file as it is (no U+FFFD, which
@@ -480,14 +522,58 @@ mod tests {
             secret.reason
         );
         let unknown = decide(None);
+        assert!(!unknown.allowed);
+        assert!(
+            unknown
+                .reason
+                .starts_with("the changed files were not sent"),
+            "{}",
+            unknown.reason
+        );
+    }
+
+    #[test]
+    fn a_push_needs_paths_only_where_a_path_rule_applies_to_the_pusher() {
+        let policy = policy(
+            &[
+                ("acme/.*", "RW+", "", "@all"),
+                ("acme/widgets", "-", "VREF/NAME/secrets/", "alice"),
+                ("acme/tools", "-", "VREF/NAME/secrets/", "@all"),
+            ],
+            &[],
+        );
+        let widgets = RepoState::existing("acme/widgets", None, &[]);
+        let tools = RepoState::existing("acme/tools", None, &[]);
+        let other = RepoState::existing("acme/other", None, &[]);
+        let needs = |user, repo| push_needs(&policy, user, repo);
+        assert!(needs("alice", &widgets).paths);
+        assert!(!needs("bob", &widgets).paths, "the rule is alice's");
+        assert!(needs("bob", &tools).paths, "@all holds bob");
+        assert!(!needs("alice", &other).paths);
+        assert!(!needs("alice", &widgets).merges);
+    }
+
+    #[test]
+    fn a_push_needs_merges_only_where_the_repository_checks_them() {
+        let policy = policy(
+            &[("acme/.*", "RW+", "", "@all")],
+            &[("acme/widgets", "MERGE_CHECK")],
+        );
+        let needs = |name| push_needs(&policy, "alice", &RepoState::existing(name, None, &[]));
         assert_eq!(
-            unknown,
-            RefDecision {
-                allowed: false,
-                reason: "too many changed files to check the path rules; push in smaller steps"
-                    .into()
+            needs("acme/widgets"),
+            PushNeeds {
+                paths: false,
+                merges: true
             }
         );
+        assert!(!needs("acme/other").merges);
+    }
+
+    #[test]
+    fn an_answer_without_needs_means_every_fact() {
+        assert_eq!(PushNeeds::default(), PushNeeds::ALL);
+        const { assert!(PushNeeds::ALL.paths && PushNeeds::ALL.merges) };
     }
 
     // https://github.com/forge/forge/issues/11

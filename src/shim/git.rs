@@ -13,6 +13,7 @@
 //!   without a `version=2` item;
 //! - git runs inside the repository and is given `.`, so its errors name no server path.
 
+use crate::policy::decide::PushNeeds;
 use crate::shim::push_env;
 use crate::shim::ssh_command::GitService;
 use crate::types::identity::Identity;
@@ -69,6 +70,8 @@ pub struct Session {
     pub config: Option<PathBuf>,
     /// The `forge-hook` binary the hook shims run.
     pub forge_hook: PathBuf,
+    /// Which facts of a push forged needs, as `check` answered.
+    pub needs: PushNeeds,
 }
 
 /// Returns the environment git runs with: built from nothing but `HOME`, a fixed `PATH`, replace
@@ -90,6 +93,10 @@ pub fn environment(
         (push_env::ENV_REPO.into(), session.repo.clone().into()),
         (push_env::ENV_SESSION.into(), session.session.clone().into()),
         (push_env::ENV_HOOK.into(), session.forge_hook.clone().into()),
+        (
+            push_env::ENV_NEEDS.into(),
+            push_env::needs_value(session.needs).into(),
+        ),
         ("GIT_NO_REPLACE_OBJECTS".into(), "1".into()),
         ("GIT_CONFIG_COUNT".into(), CONFIG.len().to_string().into()),
     ];
@@ -202,6 +209,7 @@ mod tests {
             session: "abc".into(),
             config: None,
             forge_hook: "/usr/lib/forge/forge-hook".into(),
+            needs: PushNeeds::ALL,
         }
     }
 
@@ -226,6 +234,7 @@ mod tests {
                 "FORGE_REPO",
                 "FORGE_SESSION",
                 "FORGE_HOOK",
+                "FORGE_NEEDS",
                 "GIT_NO_REPLACE_OBJECTS",
                 "GIT_CONFIG_COUNT",
                 "GIT_CONFIG_KEY_0",
@@ -240,6 +249,7 @@ mod tests {
             ]
         );
         assert_eq!(value(&env, "GIT_NO_REPLACE_OBJECTS").unwrap(), "1");
+        assert_eq!(value(&env, "FORGE_NEEDS").unwrap(), "paths,merges");
         assert_eq!(value(&env, "GIT_CONFIG_COUNT").unwrap(), "4");
         assert_eq!(
             value(&env, "GIT_CONFIG_KEY_0").unwrap(),

@@ -10,6 +10,7 @@
 
 use crate::config::Config;
 use crate::exit::{Classify, Code};
+use crate::policy::decide::PushNeeds;
 use crate::policy::refs::ProposedUpdate;
 use crate::policy::{RefUpdate, update_facts};
 use crate::shim::push_env::{self, PushEnv};
@@ -93,8 +94,28 @@ pub fn read_updates(input: impl BufRead) -> Result<Vec<ProposedUpdate>, Error> {
     Ok(updates)
 }
 
-/// Runs pre-receive: classifies `updates`, asks forged in as many `check_refs` requests as
-/// fit the git account's line limit, and refuses the push if any update is refused.
+/// Returns `update` with the facts forged decides on: its kind always, its changed paths and
+/// whether it brings merges only where `needs` says forged could read them. A fact left out
+/// is sent on the safe side: no paths (refused if a path rule applies after all) and a merge.
+pub fn facts(repo: &git2::Repository, needs: PushNeeds, update: ProposedUpdate) -> RefUpdate {
+    let (old, new) = (&update.old, &update.new);
+    RefUpdate {
+        kind: update_facts::classify(repo, old, new),
+        paths: if needs.paths {
+            update_facts::changed_paths(repo, old, new)
+        } else {
+            None
+        },
+        has_merges: !needs.merges || update_facts::has_merges(repo, old, new),
+        ref_name: update.ref_name,
+        old: update.old,
+        new: update.new,
+    }
+}
+
+/// Runs pre-receive: classifies `updates` (with the facts `push.needs` asks for), asks
+/// forged in as many `check_refs` requests as fit the git account's line limit, and refuses
+/// the push if any update is refused.
 pub fn pre_receive(
     client: &Client,
     push: &PushEnv,
@@ -103,14 +124,7 @@ pub fn pre_receive(
 ) -> Result<(), Error> {
     let classified: Vec<RefUpdate> = updates
         .into_iter()
-        .map(|update| RefUpdate {
-            kind: update_facts::classify(repo, &update.old, &update.new),
-            paths: update_facts::changed_paths(repo, &update.old, &update.new),
-            has_merges: update_facts::has_merges(repo, &update.old, &update.new),
-            ref_name: update.ref_name,
-            old: update.old,
-            new: update.new,
-        })
+        .map(|update| facts(repo, push.needs, update))
         .collect();
     let request = |updates| Request::CheckRefs {
         session: push.session.clone(),
@@ -280,6 +294,73 @@ mod tests {
             paths: Some((0..paths).map(|i| format!("src/file-{i:05}.txt")).collect()),
             has_merges: false,
         }
+    }
+
+    /// A repository with a merge `main` over `base`, which adds `b.txt`; returns the repository
+    /// and the update `base -> main`.
+    fn merged() -> (tempfile::TempDir, git2::Repository, ProposedUpdate) {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = git2::Repository::init_bare(dir.path()).unwrap();
+        let line = {
+            let signature = git2::Signature::now("t", "t@example.com").unwrap();
+            let empty = repo.treebuilder(None).unwrap().write().unwrap();
+            let mut builder = repo.treebuilder(None).unwrap();
+            builder
+                .insert("b.txt", repo.blob(b"b").unwrap(), 0o100644)
+                .unwrap();
+            let full = builder.write().unwrap();
+            let commit = |tree, parents: &[git2::Oid]| {
+                let tree = repo.find_tree(tree).unwrap();
+                let parents: Vec<git2::Commit<'_>> = parents
+                    .iter()
+                    .map(|p| repo.find_commit(*p).unwrap())
+                    .collect();
+                let parents: Vec<&git2::Commit<'_>> = parents.iter().collect();
+                repo.commit(None, &signature, &signature, "c", &tree, &parents)
+                    .unwrap()
+            };
+            let base = commit(empty, &[]);
+            let side = commit(full, &[]);
+            let main = commit(full, &[base, side]);
+            format!("{base} {main} refs/heads/main")
+        };
+        let update = ProposedUpdate::parse_line(&line).unwrap();
+        (dir, repo, update)
+    }
+
+    #[test]
+    fn every_fact_is_computed_when_needed_or_not_said() {
+        let (_dir, repo, update) = merged();
+        let all = facts(&repo, PushNeeds::ALL, update);
+        assert_eq!(all.kind, crate::policy::UpdateKind::FastForward);
+        assert_eq!(all.paths, Some(vec!["b.txt".to_owned()]));
+        assert!(all.has_merges);
+        let none_said = crate::shim::push_env::needs_from(None);
+        assert_eq!(none_said, PushNeeds::ALL);
+    }
+
+    #[test]
+    fn facts_not_needed_are_sent_on_the_safe_side() {
+        let (_dir, repo, update) = merged();
+        let none = PushNeeds {
+            paths: false,
+            merges: false,
+        };
+        let sent = facts(&repo, none, update.clone());
+        assert_eq!(sent.kind, crate::policy::UpdateKind::FastForward);
+        assert_eq!(
+            sent.paths, None,
+            "no paths: refused should a path rule apply"
+        );
+        assert!(sent.has_merges, "an unknown merge counts as one");
+        let paths_only = PushNeeds {
+            paths: true,
+            merges: false,
+        };
+        assert_eq!(
+            facts(&repo, paths_only, update).paths,
+            Some(vec!["b.txt".to_owned()])
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! `forge-hook`. Both ends use this one module, so the contract cannot drift.
 
 use crate::exit::{Classify, Code};
+use crate::policy::decide::PushNeeds;
 use crate::types::identity::Identity;
 use crate::types::keys::KeyId;
 use crate::types::repo_name::RepoName;
@@ -24,6 +25,40 @@ pub const ENV_REPO: &str = "FORGE_REPO";
 pub const ENV_SESSION: &str = "FORGE_SESSION";
 /// The `forge-hook` binary the hook shims run, set by `forge-shell`.
 pub const ENV_HOOK: &str = "FORGE_HOOK";
+/// Which facts of the push forged needs, as `check` answered ([`PushNeeds`]), set by
+/// `forge-shell`: `none`, `paths`, `merges` or `paths,merges` ([`needs_value`]). Absent or
+/// anything else, pre-receive computes every fact.
+pub const ENV_NEEDS: &str = "FORGE_NEEDS";
+
+/// Returns the value of [`ENV_NEEDS`] for `needs`.
+pub fn needs_value(needs: PushNeeds) -> &'static str {
+    match (needs.paths, needs.merges) {
+        (false, false) => "none",
+        (true, false) => "paths",
+        (false, true) => "merges",
+        (true, true) => "paths,merges",
+    }
+}
+
+/// Returns the needs [`ENV_NEEDS`] says (`value`); [`PushNeeds::ALL`] when it is absent or
+/// not one of the values [`needs_value`] writes, so that a doubt costs time, never a check.
+pub fn needs_from(value: Option<&str>) -> PushNeeds {
+    match value {
+        Some("none") => PushNeeds {
+            paths: false,
+            merges: false,
+        },
+        Some("paths") => PushNeeds {
+            paths: true,
+            merges: false,
+        },
+        Some("merges") => PushNeeds {
+            paths: false,
+            merges: true,
+        },
+        _ => PushNeeds::ALL,
+    }
+}
 
 /// Why the `FORGE_*` environment does not describe a push.
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +85,8 @@ pub struct PushEnv {
     pub repo: RepoName,
     /// The session id forged handed out at `check`.
     pub session: Option<String>,
+    /// Which facts of the push pre-receive must compute; all of them for a local push.
+    pub needs: PushNeeds,
 }
 
 impl PushEnv {
@@ -69,6 +106,7 @@ impl PushEnv {
                 identity: None,
                 repo: repo_from_folder(repos_root, cwd)?,
                 session: None,
+                needs: PushNeeds::ALL,
             });
         };
         let bad = |name| Error::BadEnvironment { name };
@@ -96,6 +134,7 @@ impl PushEnv {
             identity: Some(identity),
             repo,
             session: Some(session),
+            needs: needs_from(var(ENV_NEEDS).as_deref()),
         })
     }
 }
@@ -184,11 +223,50 @@ mod tests {
     }
 
     #[test]
+    fn the_needs_variable_says_which_facts_to_compute() {
+        for needs in [
+            PushNeeds::ALL,
+            PushNeeds {
+                paths: false,
+                merges: false,
+            },
+            PushNeeds {
+                paths: true,
+                merges: false,
+            },
+            PushNeeds {
+                paths: false,
+                merges: true,
+            },
+        ] {
+            let mut pairs = FULL.to_vec();
+            pairs.push((ENV_NEEDS, needs_value(needs)));
+            let push =
+                PushEnv::from_env(env(&pairs), Path::new("/srv"), Path::new("/tmp")).unwrap();
+            assert_eq!(push.needs, needs);
+        }
+    }
+
+    #[test]
+    fn absent_or_unknown_needs_mean_computing_every_fact() {
+        let push = PushEnv::from_env(env(FULL), Path::new("/srv"), Path::new("/tmp")).unwrap();
+        assert_eq!(push.needs, PushNeeds::ALL);
+        for value in ["", "None", "paths,", "merges,paths", "nothing", " none"] {
+            assert_eq!(needs_from(Some(value)), PushNeeds::ALL, "{value:?}");
+        }
+        let mut pairs = FULL.to_vec();
+        pairs.push((ENV_NEEDS, "garbage"));
+        let push = PushEnv::from_env(env(&pairs), Path::new("/srv"), Path::new("/tmp")).unwrap();
+        assert_eq!(push.needs, PushNeeds::ALL);
+    }
+
+    #[test]
     fn a_local_push_is_named_by_its_folder() {
         let root = tempfile::tempdir().unwrap();
         let folder = root.path().canonicalize().unwrap().join("acme/widgets.git");
         let push = PushEnv::from_env(env(&[]), root.path(), &folder).unwrap();
         assert_eq!((push.user, push.repo.as_str()), (None, "acme/widgets"));
+        assert_eq!(push.needs, PushNeeds::ALL);
         let outside = PushEnv::from_env(env(&[]), root.path(), Path::new("/elsewhere/x.git"));
         assert!(matches!(outside, Err(Error::OutsideRoot)));
     }

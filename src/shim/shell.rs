@@ -132,6 +132,7 @@ pub fn run(
                 session: grant.session,
                 config: config.path_for_forced_command().map(ToOwned::to_owned),
                 forge_hook: config.forge_hook.clone(),
+                needs: grant.needs,
             };
             let mut env = git::environment(&session, invocation.home, invocation.git_protocol);
             git::force_hooks_path(&mut env, &config.hooks);

@@ -3,6 +3,7 @@
 
 use crate::exit::{self, Classify, Code};
 use crate::policy::Access;
+use crate::policy::decide::PushNeeds;
 use crate::types::identity::Identity;
 use crate::types::repo_name::RepoName;
 use crate::types::user_name::UserName;
@@ -122,6 +123,8 @@ pub struct Grant {
     pub path: PathBuf,
     /// The session id the hooks quote back.
     pub session: String,
+    /// Which facts of a push pre-receive must send.
+    pub needs: PushNeeds,
 }
 
 impl Client {
@@ -217,11 +220,13 @@ impl Client {
                 repo,
                 path,
                 session,
+                needs,
             }) => Ok(Some(Grant {
                 user,
                 repo,
                 path,
                 session,
+                needs,
             })),
             Err(Error::Answer {
                 kind: ErrorKind::Denied,

@@ -2,6 +2,7 @@
 //! its JSON line; the [`ErrorKind`] of an error answer; and the small values answers carry.
 
 use crate::policy::RefName;
+use crate::policy::decide::PushNeeds;
 use crate::types::identity::Identity;
 use crate::types::repo_name::RepoName;
 use crate::types::user_name::UserName;
@@ -16,7 +17,7 @@ use std::path::PathBuf;
 #[serde(tag = "answer", rename_all = "snake_case")]
 pub enum Response {
     /// `check` allowed: run git on `path`.
-    /// `{"v":1,"answer":"granted","user":"alice","repo":"acme/widgets","path":"/var/lib/forge/repos/acme/widgets.git","session":"5f0c2d4e18a3f601b7d94e2a0c6f1b38"}`
+    /// `{"v":1,"answer":"granted","user":"alice","repo":"acme/widgets","path":"/var/lib/forge/repos/acme/widgets.git","session":"5f0c2d4e18a3f601b7d94e2a0c6f1b38","needs":{"paths":false,"merges":false}}`
     Granted {
         /// The key's owner.
         user: UserName,
@@ -26,6 +27,9 @@ pub enum Response {
         path: PathBuf,
         /// The session id the hooks quote back.
         session: String,
+        /// Which facts of a push pre-receive must send (a write grant); absent means all.
+        #[serde(default)]
+        needs: PushNeeds,
     },
     /// Who is behind an identity. `{"v":1,"answer":"identity","user":"alice","key":17}`
     Identity {

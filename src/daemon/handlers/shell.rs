@@ -6,7 +6,7 @@ use super::answer::{Failure, Handled};
 use super::{creation, creation::state_of};
 use crate::daemon::disk;
 use crate::daemon::state::Daemon;
-use crate::policy::decide::{self, Decision};
+use crate::policy::decide::{self, Decision, PushNeeds};
 use crate::policy::{Access, Need, Op, RepoState};
 use crate::store::SessionRecord;
 use crate::types::identity::Identity;
@@ -116,6 +116,11 @@ pub(super) fn check(
         return Err(Failure::denied());
     }
     let path = folder(daemon, &repo)?;
+    let needs = if access >= Access::Write {
+        decide::push_needs(&policy, user.as_str(), &state)
+    } else {
+        PushNeeds::ALL
+    };
     let session = crate::types::random_id::fresh()
         .map_err(|e| Failure::internal(format!("{:#}", anyhow::Error::new(e))))?;
     if access >= Access::Write {
@@ -127,6 +132,7 @@ pub(super) fn check(
         repo,
         path,
         session,
+        needs,
     })
 }
 

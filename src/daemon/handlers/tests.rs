@@ -751,3 +751,43 @@ fn regression_11_protect_replaces_its_own_rules_refuses_unknown_names_and_is_und
         "nothing left to undo"
     );
 }
+
+// https://github.com/forge/forge/issues/12
+#[test]
+fn a_write_grant_says_which_push_facts_forged_needs_and_refuses_one_sent_without_them() {
+    use crate::policy::decide::PushNeeds;
+    let (forge, alice, _) = Forge::with_alice_and_bob();
+    let needs_of = |forge: &Forge| match forge.ask(GIT, &check(alice, "acme/widgets", "write")) {
+        Response::Granted { session, needs, .. } => (session, needs),
+        other => panic!("alice's write check answered {other:?}"),
+    };
+    let (session, needs) = needs_of(&forge);
+    let none = PushNeeds {
+        paths: false,
+        merges: false,
+    };
+    assert_eq!(needs, none, "no path rule, no merge check");
+    // A path rule for alice arrives during her push, whose pre-receive was told not to send
+    // the changed paths: forged refuses the update rather than decide it without them.
+    let no_docs = serde_json::json!({"op": "prepend_rules", "rules": [
+        {"seq": 1, "repo": "acme/widgets", "who": "alice", "perm": "-", "refex": "VREF/NAME/docs/", "source": "test"},
+    ]});
+    forge.ask(ADMIN, &no_docs.to_string());
+    let push = serde_json::json!({
+        "op": "check_refs", "session": session, "user": "alice", "key": key_number(alice),
+        "repo": "acme/widgets",
+        "updates": [{"ref_name": "refs/heads/main", "old": OLD, "new": NEW, "kind": "fast_forward", "has_merges": true}],
+    });
+    let Response::RefVerdicts { verdicts } = forge.ask(GIT, &push.to_string()) else {
+        panic!("check_refs did not answer verdicts");
+    };
+    assert!(!verdicts[0].allowed, "{verdicts:?}");
+    let (_, needs) = needs_of(&forge);
+    assert_eq!(
+        needs,
+        PushNeeds {
+            paths: true,
+            merges: false
+        }
+    );
+}
