@@ -167,6 +167,12 @@ impl<T, E: Into<Failure>> Context<T> for Result<T, E> {
     }
 }
 
+/// Returns `error` and its causes on one line (`what: why: deeper cause`), as admins and the
+/// forged log read errors.
+pub fn one_line(error: impl std::error::Error + Send + Sync + 'static) -> String {
+    format!("{:#}", anyhow::Error::new(error))
+}
+
 /// Returns the exit code an operating system error calls for: the admin's to fix (a missing
 /// file, a permission, a full disk) is refused, a busy or interrupted one is worth retrying,
 /// anything else is a bug.

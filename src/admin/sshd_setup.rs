@@ -597,9 +597,7 @@ impl Plan {
         match (outcome, &self.previous) {
             (Ok(()), Some(_)) => Restored::Previous(file.clone()),
             (Ok(()), None) => Restored::Removed(file.clone()),
-            (Err(e), _) => {
-                Restored::Failed(file.clone(), format!("{:#}", anyhow::Error::new(e)).into())
-            }
+            (Err(e), _) => Restored::Failed(file.clone(), crate::exit::one_line(e).into()),
         }
     }
 }

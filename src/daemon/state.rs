@@ -40,16 +40,15 @@ impl Daemon {
     /// change. A store that cannot be read, or a stored policy that does not build, is an
     /// error: forged does not decide with a policy it knows to be stale.
     pub(in crate::daemon) fn policy(&self) -> Result<Arc<Policy>, String> {
-        let stored_version = self.store.policy_version().map_err(store_message)?;
+        let stored_version = self.store.policy_version().map_err(crate::exit::one_line)?;
         {
             let held = self.policy.read().unwrap_or_else(PoisonError::into_inner);
             if held.version >= stored_version {
                 return Ok(Arc::clone(&held.policy));
             }
         }
-        let stored = self.store.load_policy().map_err(store_message)?;
-        let policy =
-            Arc::new(build_policy(&stored).map_err(|e| format!("{:#}", anyhow::Error::new(e)))?);
+        let stored = self.store.load_policy().map_err(crate::exit::one_line)?;
+        let policy = Arc::new(build_policy(&stored).map_err(crate::exit::one_line)?);
         let mut held = self.policy.write().unwrap_or_else(PoisonError::into_inner);
         // Another request may have rebuilt meanwhile, from a version newer still.
         if stored.version > held.version {
@@ -74,11 +73,6 @@ pub(in crate::daemon) fn build_policy(
     stored: &store::StoredPolicy,
 ) -> Result<Policy, crate::policy::document::Error> {
     crate::policy::shortcuts::build(&stored.document, &stored.grants, &stored.public)
-}
-
-/// Returns a store error as one line with its causes, for the log and an internal error.
-fn store_message(error: store::Error) -> String {
-    format!("{:#}", anyhow::Error::new(error))
 }
 
 #[cfg(test)]

@@ -52,7 +52,7 @@ impl From<store::Error> for Failure {
                 message: "the database is busy; try again".into(),
             },
             Code::Success | Code::Usage | Code::Internal => {
-                Failure::internal(format!("{:#}", anyhow::Error::new(error)))
+                Failure::internal(crate::exit::one_line(error))
             }
         }
     }

@@ -70,7 +70,7 @@ fn key_owner(daemon: &Daemon, key: KeyId) -> Result<Option<UserName>, Failure> {
     if found.is_use_due(now)
         && let Err(error) = daemon.store.record_key_use(key, now)
     {
-        tracing::warn!(key = %key, error = %format!("{:#}", anyhow::Error::new(error)), "cannot record the key's use; going on");
+        tracing::warn!(key = %key, error = %crate::exit::one_line(error), "cannot record the key's use; going on");
     }
     Ok(Some(found.user))
 }
@@ -85,16 +85,14 @@ pub(super) fn check(
     repo: RepoName,
     access: Access,
 ) -> Handled {
-    if access >= Access::Write {
+    // Only a write runs hooks, needs the facts of a push and gets a session the hooks quote.
+    let write = access >= Access::Write;
+    if write {
         hook_shims_in_place(daemon)?;
     }
     let owner = owner(daemon, &identity)?;
     let (user, key, ca) = (&owner.user, &identity, owner.ca());
-    let need = Need::of(if access >= Access::Write {
-        Op::Write
-    } else {
-        Op::Read
-    });
+    let need = Need::of(if write { Op::Write } else { Op::Read });
     let policy = daemon.policy().map_err(Failure::internal)?;
     let mut facts = daemon.store.repo_facts(&repo)?;
     if facts.is_none() {
@@ -116,14 +114,14 @@ pub(super) fn check(
         return Err(Failure::denied());
     }
     let path = folder(daemon, &repo)?;
-    let needs = if access >= Access::Write {
+    let needs = if write {
         decide::push_needs(&policy, user.as_str(), &state)
     } else {
         PushNeeds::ALL
     };
     let session = crate::types::random_id::fresh()
-        .map_err(|e| Failure::internal(format!("{:#}", anyhow::Error::new(e))))?;
-    if access >= Access::Write {
+        .map_err(|e| Failure::internal(crate::exit::one_line(e)))?;
+    if write {
         issue(daemon, &session, &owner.user, &identity, &repo, access)?;
     }
     tracing::info!(user = %user, key = %key, ca, repo = %repo, %need, rule = %rule, session = %session, "access granted");

@@ -94,7 +94,7 @@ pub(super) fn serve(stream: UnixStream, caller: Caller, role: Option<Role>, daem
         let id = match crate::types::random_id::fresh() {
             Ok(id) => id,
             Err(e) => {
-                tracing::error!(error = %format!("{:#}", anyhow::Error::new(e)), "cannot name a request; refused");
+                tracing::error!(error = %crate::exit::one_line(e), "cannot name a request; refused");
                 let message = "forged cannot draw random ids; see its log";
                 let _ = answer_error(&stream, ErrorKind::Internal, message, "");
                 continue;
