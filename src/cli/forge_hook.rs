@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 
 /// The git hook of forge repositories: asks forged about each pushed ref update
 ///
-/// git runs it through the shims in forge's hooks folder (core.hooksPath), or as the hook
-/// itself: run under the name `pre-receive` or `post-receive` (a link in the hooks folder),
-/// it is that hook, with no shell in between. Exit codes:
+/// git runs it as the hook itself: run under the name `pre-receive` or `post-receive` (the
+/// package's hooks folder, core.hooksPath, holds links of those names), it is that hook, with
+/// no shell in between. A source tree's hooks/ holds shell shims that run it instead. Exit codes:
 /// 0 accepted, 1 refused, 70 internal error, 75 forged unreachable (the push is refused).
 #[derive(Debug, Parser)]
 #[command(name = "forge-hook", version)]

@@ -31,11 +31,36 @@ pub fn classify(repo: &git2::Repository, old: &ObjectId, new: &ObjectId) -> Upda
     };
     match (commit(old), commit(new)) {
         (Ok(old), Ok(new)) if old == new => UpdateKind::FastForward,
+        (Ok(old), Ok(new)) if first_parents_reach(repo, new, old) => UpdateKind::FastForward,
         (Ok(old), Ok(new)) if repo.graph_descendant_of(new, old).unwrap_or(false) => {
             UpdateKind::FastForward
         }
         _ => UpdateKind::NonFastForward,
     }
+}
+
+/// How many commits [`first_parents_reach`] follows before the general walk decides.
+const FIRST_PARENT_STEPS: usize = 64;
+
+/// Returns whether `old` is among the first [`FIRST_PARENT_STEPS`] commits of `new`'s
+/// first-parent line: the common fast-forward (a push of a few commits on top of the branch)
+/// is then known from as many commit reads, where libgit2's general ancestry walk costs close
+/// to a millisecond even for one commit. `false` only means "not found this way".
+fn first_parents_reach(repo: &git2::Repository, new: git2::Oid, old: git2::Oid) -> bool {
+    let mut current = new;
+    for _ in 0..FIRST_PARENT_STEPS {
+        let Ok(commit) = repo.find_commit(current) else {
+            return false;
+        };
+        let Ok(parent) = commit.parent_id(0) else {
+            return false;
+        };
+        if parent == old {
+            return true;
+        }
+        current = parent;
+    }
+    false
 }
 
 /// Returns the files that differ between the trees of `old` and `new` (every file of the
@@ -146,6 +171,36 @@ mod tests {
         let other = repo
             .commit(None, &signature, &signature, "x", &tree, &[])
             .unwrap();
+        // A merge whose first parent is `other` and second `second`: a fast-forward of
+        // `second` that only the general walk finds.
+        let merge = repo
+            .commit(
+                None,
+                &signature,
+                &signature,
+                "m",
+                &tree,
+                &[
+                    &repo.find_commit(other).unwrap(),
+                    &repo.find_commit(second).unwrap(),
+                ],
+            )
+            .unwrap();
+        // A line longer than the first-parent steps, ending on `second`.
+        let mut long = second;
+        for n in 0..FIRST_PARENT_STEPS + 2 {
+            let parent = repo.find_commit(long).unwrap();
+            long = repo
+                .commit(
+                    None,
+                    &signature,
+                    &signature,
+                    &n.to_string(),
+                    &tree,
+                    &[&parent],
+                )
+                .unwrap();
+        }
         let id = |oid: git2::Oid| ObjectId::parse(&oid.to_string()).unwrap();
         let zero = ObjectId::parse(&"0".repeat(40)).unwrap();
         let missing = ObjectId::parse(&"9".repeat(40)).unwrap();
@@ -156,6 +211,11 @@ mod tests {
             (id(second), id(first), UpdateKind::NonFastForward),
             (id(second), id(other), UpdateKind::NonFastForward),
             (missing, id(first), UpdateKind::NonFastForward),
+            (id(second), id(merge), UpdateKind::FastForward),
+            (id(other), id(merge), UpdateKind::FastForward),
+            (id(first), id(long), UpdateKind::FastForward),
+            (id(long), id(first), UpdateKind::NonFastForward),
+            (id(other), id(long), UpdateKind::NonFastForward),
         ];
         for (old, new, kind) in rows {
             assert_eq!(classify(&repo, &old, &new), kind, "{old} -> {new}");

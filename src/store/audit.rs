@@ -147,15 +147,20 @@ impl Store {
     /// A change with no pending row (reconciliation dropped it while the push was still in
     /// flight, say) is recorded all the same, with the kind `classify` gives it: git made the
     /// change, so the audit log must hold it. Returns how many rows became confirmed.
+    ///
+    /// Confirming pending rows is not flushed: a power cut that takes it back leaves them
+    /// pending, flushed, for the reconciler. A row recorded without one is the only record of
+    /// its change, so then the WAL is flushed (a checkpoint) before this returns.
     pub fn confirm(
         &self,
         pusher: Pusher<'_>,
         changes: &[RefChange],
         classify: &dyn Fn(&ObjectId, &ObjectId) -> UpdateKind,
     ) -> Result<usize, Error> {
-        let mut connection = self.lock();
+        let mut connection = self.lock_unflushed();
         let transaction = connection.transaction()?;
         let mut confirmed = 0;
+        let mut without_pending = 0;
         for change in changes {
             let updated = transaction.execute(
                 "UPDATE ref_updates SET state = 'confirmed', confirmed_at = ?6 \
@@ -209,8 +214,13 @@ impl Store {
                 ],
             )?;
             confirmed += 1;
+            without_pending += 1;
         }
         transaction.commit()?;
+        if without_pending > 0 {
+            // A checkpoint flushes the WAL before it copies it into the database.
+            connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        }
         Ok(confirmed)
     }
 

@@ -352,8 +352,10 @@ impl Store {
 
     /// Records that key `id` was used at `now`, unless a use less than
     /// [`LAST_USE_GRANULARITY_SECONDS`] earlier is already recorded; returns whether it wrote.
+    ///
+    /// Not flushed: a last use is a hint, which a power cut may take back.
     pub fn record_key_use(&self, id: KeyId, now: Timestamp) -> Result<bool, Error> {
-        let connection = self.lock();
+        let connection = self.lock_unflushed();
         let changed = connection.execute(
             "UPDATE keys SET last_used_at = ?2 \
              WHERE id = ?1 AND (last_used_at IS NULL OR last_used_at <= ?2 - ?3)",

@@ -6,6 +6,14 @@
 //! store's own records (never the wire's). The database runs in WAL mode with
 //! `synchronous=FULL`, so a change forged acknowledged survives a crash or a power cut.
 //!
+//! Three writes on the push path commit without the flush ([`Store::lock_unflushed`]): a
+//! session (`check`), a push's confirmation (post-receive's `record`) and a key's last use.
+//! Each is in the WAL when forged answers, so it survives forged's own crash; a power cut may
+//! take it back, and with it every later commit (SQLite replays the WAL in order, so no later
+//! flushed commit outlives it), which loses nothing: a lost session refuses its push (the user
+//! pushes again), a lost confirmation leaves the push's pending row, which was flushed before
+//! git moved the ref and which the reconciler confirms, and a last use is a hint.
+//!
 //! The SQL of the table files is kept to what SQLite and PostgreSQL both accept: times are
 //! integer unix seconds formatted in Rust, `ON CONFLICT ... DO NOTHING` rather than `INSERT OR
 //! IGNORE`, `RETURNING id` rather than `last_insert_rowid()`, random values made in Rust. What
@@ -183,6 +191,46 @@ impl Store {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+
+    /// Returns the connection for a write whose commits need not reach the disk before they
+    /// return (see the module doc for which, and why that loses nothing): `synchronous=NORMAL`
+    /// until the guard drops, then `FULL` again.
+    fn lock_unflushed(&self) -> Unflushed<'_> {
+        let connection = self.lock();
+        // If this fails the commit is flushed after all: slower, never less safe.
+        let _ = connection.pragma_update(None, "synchronous", "NORMAL");
+        Unflushed { connection }
+    }
+}
+
+/// The connection while its commits are not flushed; see [`Store::lock_unflushed`].
+struct Unflushed<'a> {
+    connection: MutexGuard<'a, Connection>,
+}
+
+impl std::ops::Deref for Unflushed<'_> {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        &self.connection
+    }
+}
+
+impl std::ops::DerefMut for Unflushed<'_> {
+    fn deref_mut(&mut self) -> &mut Connection {
+        &mut self.connection
+    }
+}
+
+impl Drop for Unflushed<'_> {
+    fn drop(&mut self) {
+        // Setting a pragma that is a flag of the connection does no I/O and cannot fail short
+        // of memory; should it fail, the next durable write is not flushed, so it is logged
+        // at error.
+        if let Err(e) = self.connection.pragma_update(None, "synchronous", "FULL") {
+            tracing::error!(error = %e, "cannot restore synchronous=FULL on the database");
+        }
+    }
 }
 
 /// Returns the current time in unix seconds.
@@ -283,6 +331,22 @@ pub(crate) mod tests {
             .query_row("PRAGMA foreign_keys", [], |row| row.get(0))
             .unwrap();
         assert_eq!((mode.as_str(), sync, foreign_keys), ("wal", 2, 1));
+    }
+
+    #[test]
+    fn an_unflushed_write_leaves_the_connection_flushing_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("forge.db")).unwrap();
+        let sync = |connection: &Connection| -> i64 {
+            connection
+                .query_row("PRAGMA synchronous", [], |row| row.get(0))
+                .unwrap()
+        };
+        {
+            let unflushed = store.lock_unflushed();
+            assert_eq!(sync(&unflushed), 1, "NORMAL while unflushed");
+        }
+        assert_eq!(sync(&store.lock()), 2, "FULL again afterwards");
     }
 
     #[test]

@@ -35,8 +35,10 @@ pub struct SessionRecord {
 
 impl Store {
     /// Stores `session`, and deletes every session that expired at or before its issue time.
+    ///
+    /// Not flushed: a session a power cut takes back refuses its push, which is pushed again.
     pub fn issue_session(&self, session: &SessionRecord) -> Result<(), Error> {
-        let mut connection = self.lock();
+        let mut connection = self.lock_unflushed();
         let transaction = connection.transaction()?;
         transaction.execute(
             "DELETE FROM sessions WHERE expires_at <= ?1",

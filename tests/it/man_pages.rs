@@ -275,7 +275,7 @@ fn pages() -> Vec<(&'static str, Page)> {
                     SOCKET_FILE,
                     (
                         "/usr/lib/forge/hooks/pre-receive, /usr/lib/forge/hooks/post-receive",
-                        "The shims git runs, which exec forge-hook.",
+                        "Links to forge-hook, which git runs as the hooks of every push (the package ships them).",
                     ),
                 ],
                 examples: &[],

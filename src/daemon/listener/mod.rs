@@ -1,13 +1,15 @@
 //! The Unix socket: taking it from systemd (socket activation) or binding it safely, accepting
 //! connections, admitting each by the caps of its peer's account, and serving each admitted
-//! one on its own thread.
+//! one on a thread of its own.
 //!
 //! - [`admission`]: the connection caps per account, per role and in all.
+//! - [`pool`]: the threads that serve connections, kept for the next one.
 //! - [`connection`]: one connection's requests, each bounded in size by the caller's role and
 //!   in time by a deadline.
 
 mod admission;
 mod connection;
+mod pool;
 
 use crate::daemon::error::Error;
 use crate::daemon::peer::Caller;
@@ -16,6 +18,7 @@ use crate::daemon::throttle::{LOG_EVERY, Throttle};
 use crate::wire::{ErrorKind, Role};
 use admission::Admission;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use pool::Pool;
 use std::io::ErrorKind as IoErrorKind;
 use std::os::fd::AsFd;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
@@ -146,6 +149,7 @@ impl Listener {
         let nofile = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)
             .map_or(1024, |(soft, _)| soft);
         let admission = Admission::new(admission::global_cap(nofile));
+        let pool = Pool::new("connection");
         tracing::info!(
             nofile,
             connections = admission::global_cap(nofile),
@@ -168,7 +172,7 @@ impl Listener {
             }
             loop {
                 match self.listener.accept() {
-                    Ok((stream, _)) => admit(stream, daemon, &admission),
+                    Ok((stream, _)) => admit(stream, daemon, &admission, &pool),
                     Err(e) if e.kind() == IoErrorKind::WouldBlock => break,
                     Err(e) if e.kind() == IoErrorKind::Interrupted => continue,
                     Err(e) => {
@@ -204,7 +208,7 @@ impl Drop for Listener {
 
 /// Admits `stream` by the caps of its peer's account and serves it on a thread of its own, or
 /// answers "busy" and closes it; either way without waiting on the peer.
-fn admit(stream: UnixStream, daemon: &Arc<Daemon>, admission: &Arc<Admission>) {
+fn admit(stream: UnixStream, daemon: &Arc<Daemon>, admission: &Arc<Admission>, pool: &Pool) {
     let caller = match Caller::of(&stream) {
         Ok(caller) => caller,
         Err(e) => {
@@ -233,12 +237,10 @@ fn admit(stream: UnixStream, daemon: &Arc<Daemon>, admission: &Arc<Admission>) {
         }
     };
     let daemon = Arc::clone(daemon);
-    let spawned = std::thread::Builder::new()
-        .name("connection".into())
-        .spawn(move || {
-            let _ticket = ticket;
-            connection::serve(stream, caller, role, &daemon);
-        });
+    let spawned = pool.run(Box::new(move || {
+        let _ticket = ticket;
+        connection::serve(stream, caller, role, &daemon);
+    }));
     if let Err(e) = spawned
         && let Some(left_out) = NO_THREAD.allow()
     {
