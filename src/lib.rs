@@ -16,6 +16,7 @@
 //! - [`admin`]: what only `forgectl` runs on the host.
 //! - [`config`], [`logging`], [`exit`] and [`cli`]: what every binary shares: forge.toml,
 //!   logging, exit codes, and the command lines.
+//! - [`fault`]: named fault points, alive only in test builds (the `fault-points` feature).
 #![warn(missing_docs)]
 
 pub mod admin;
@@ -23,6 +24,7 @@ pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod exit;
+pub mod fault;
 pub mod logging;
 pub mod policy;
 pub mod shim;

@@ -25,6 +25,12 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
             "daemon", "store", "shim", "admin", "wire", "policy", "types",
         ],
     ),
+    (
+        "fault",
+        &[
+            "daemon", "store", "shim", "admin", "wire", "policy", "types", "exit",
+        ],
+    ),
 ];
 
 fn modules() -> Modules {
