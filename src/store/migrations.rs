@@ -177,6 +177,8 @@ pub(super) fn apply(connection: &mut Connection) -> Result<(), Error> {
     }
     for migration in &MIGRATIONS[found as usize..] {
         transaction.execute_batch(migration)?;
+        // Killed here, the transaction is rolled back: the old schema stays whole.
+        crate::fault::point("migrate.after_one");
     }
     transaction.pragma_update(None, "user_version", latest())?;
     transaction.commit()?;

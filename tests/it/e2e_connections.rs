@@ -386,3 +386,135 @@ fn regression_11_a_refusal_in_any_batch_of_a_large_push_refuses_it_all() {
     let listed = env.forgectl_ok(["audit", "--json"]);
     assert_eq!(listed.stdout.trim(), "[]", "{listed}");
 }
+
+/// Sends `$n` whoami lines on one connection without ever reading an answer, then holds the
+/// connection `$secs` seconds: forged's answers fill the socket buffer and its writes block.
+const NEVER_READS: &str = r#"
+use IO::Socket::UNIX;
+$SIG{PIPE} = 'IGNORE';
+my ($socket, $n, $secs) = @ARGV;
+my $s = IO::Socket::UNIX->new(Type => SOCK_STREAM(), Peer => $socket) or die "connect: $!";
+$s->blocking(0);
+my $line = '{"v":1,"op":"whoami","key":1}' . "\n";
+for (1 .. $n) { last unless defined syswrite($s, $line); }
+$| = 1;
+print "ready\n";
+sleep $secs;
+"#;
+
+/// Sends the first half of a request line and holds the connection `$secs` seconds.
+const HALF_LINE: &str = r#"
+use IO::Socket::UNIX;
+my ($socket, $secs) = @ARGV;
+my $s = IO::Socket::UNIX->new(Type => SOCK_STREAM(), Peer => $socket) or die "connect: $!";
+syswrite($s, '{"v":1,"op":"who');
+$| = 1;
+print "ready\n";
+sleep $secs;
+"#;
+
+/// Starts a hostile `script` as nobody and returns once it printed its first line.
+fn hostile(script: &str, args: &[&str]) -> Hostile {
+    let mut child = as_nobody(script, args)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("perl runs");
+    let mut ready = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
+        &mut ready,
+    )
+    .unwrap();
+    assert!(ready.starts_with("ready"), "{ready:?}");
+    Hostile(child)
+}
+
+/// Writes a policy file of `rules` rules over `repos` repository patterns; `variant` changes
+/// every refex, so applying one after the other is a change each time.
+fn large_policy(path: &std::path::Path, rules: usize, variant: usize) {
+    let mut text = String::new();
+    for n in 0..rules {
+        text.push_str(&format!(
+            "[[rule]]\nrepos = [\"team{}/*\"]\nperm = \"RW\"\nrefs = [\"refs/heads/v{variant}-{}\"]\nusers = [\"alice\"]\n\n",
+            n % 50,
+            n % 100
+        ));
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+/// Issue #13, hostile peers on the socket while a large `policy apply` runs: a thousand silent
+/// connections, half lines, 5 MiB lines, a client that never reads, and policy applies of 2,000
+/// rules, all at once; every clone and ls-remote of a user succeeds (none is denied because the
+/// database was busy), `forgectl status` answers, and forged's memory stays bounded.
+#[test]
+fn hostile_peers_and_large_policy_applies_deny_no_clone() {
+    if !common::running_as_root("the hostile clients run as nobody") {
+        return;
+    }
+    let mut env = with_alice();
+    env.start_sshd();
+    let alice = env.as_user("alice");
+    alice.start_work("work");
+    alice.commit("work", "README", "hello\n");
+    let pushed = alice.git_in("work", ["push", "-q", "forge:acme/widgets", "HEAD:main"]);
+    assert_eq!(pushed.code, Some(0), "{pushed}\n{}", env.logs());
+    let socket = env.socket().display().to_string();
+    let peak_before = peak_memory_kib(&env);
+
+    let _silent = hold(&env, 1000, 60);
+    let _half: Vec<Hostile> = (0..4)
+        .map(|_| hostile(HALF_LINE, &[&socket, "60"]))
+        .collect();
+    let _never_reads = hostile(NEVER_READS, &[&socket, "200000", "60"]);
+    let long = std::thread::spawn({
+        let socket = socket.clone();
+        move || Outcome::of(&mut as_nobody(LONG, &[&socket, "6"]), None)
+    });
+    let policy = [env.path("policy-a.toml"), env.path("policy-b.toml")];
+    large_policy(&policy[0], 2000, 0);
+    large_policy(&policy[1], 2000, 1);
+    let applies = std::thread::spawn({
+        let (config, policy) = (env.config.clone(), policy.clone());
+        move || {
+            (0..4)
+                .map(|n| {
+                    Outcome::of(
+                        Command::new(common::FORGECTL)
+                            .arg("--config")
+                            .arg(&config)
+                            .args(["policy", "apply"])
+                            .arg(&policy[n % 2]),
+                        None,
+                    )
+                })
+                .collect::<Vec<_>>()
+        }
+    });
+
+    for n in 0..12 {
+        let listed = alice.git(["ls-remote", "forge:acme/widgets"]);
+        assert_eq!(
+            listed.code,
+            Some(0),
+            "ls-remote {n}: {listed}\n{}",
+            env.logs()
+        );
+        if n % 4 == 0 {
+            let clone = format!("clone-{n}");
+            let cloned = alice.git(["clone", "-q", "forge:acme/widgets", clone.as_str()]);
+            assert_eq!(cloned.code, Some(0), "clone {n}: {cloned}\n{}", env.logs());
+        }
+    }
+    for (n, applied) in applies.join().unwrap().iter().enumerate() {
+        assert_eq!(applied.code, Some(0), "policy apply {n}: {applied}");
+    }
+    let long = long.join().unwrap();
+    assert_eq!(long.code, Some(0), "{long}");
+    env.forgectl_ok(["status"]);
+    let grown = peak_memory_kib(&env).saturating_sub(peak_before);
+    assert!(
+        grown < 128 << 10,
+        "forged's peak memory grew by {grown} KiB"
+    );
+}

@@ -18,6 +18,7 @@ mod e2e_push;
 mod e2e_rules;
 mod e2e_sessions;
 mod exit_codes;
+mod faults_admin;
 mod forge_shell;
 mod forgectl;
 mod gitolite_import;

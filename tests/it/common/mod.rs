@@ -2,6 +2,7 @@
 //! use them, removed on drop. A failing test prints the last lines of the forged and sshd logs.
 #![allow(dead_code)]
 
+pub mod faults;
 pub mod gitolite;
 pub mod outcome;
 pub mod sshd;
