@@ -21,6 +21,7 @@
 //! `PRAGMA`s (journal mode, sync, foreign keys, `user_version`), the schema, and reading
 //! SQLite's error codes. A second backend replaces those and keeps the rest.
 
+mod admin_audit;
 mod audit;
 mod cas;
 mod fingerprints;
@@ -32,6 +33,9 @@ pub(crate) mod repos;
 mod sessions;
 mod users;
 
+pub use admin_audit::{
+    AdminAction, AdminAuditRecord, AuditScope, DeniedAttempt, DeniedRecord, OK as AUDIT_OK,
+};
 pub use audit::{AuditRecord, Counts, PendingUpdate, Pusher, RefChange};
 pub use cas::{CaRecord, PrincipalRecord};
 pub use keys::{KeyRecord, KeyUse, LAST_USE_GRANULARITY_SECONDS};
