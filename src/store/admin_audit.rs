@@ -271,6 +271,55 @@ pub(super) fn commit(transaction: Transaction<'_>) -> Result<(), Error> {
 }
 
 #[cfg(test)]
+impl Store {
+    /// Returns every row of every table that holds state an admin changes, as text: all
+    /// tables but the push path's (sessions, ref updates, a key's last use) and the audits
+    /// themselves. Two equal dumps mean no change of state happened in between.
+    pub(crate) fn dump_state(&self) -> String {
+        const NOT_STATE: &[&str] = &[
+            "sessions",
+            "ref_updates",
+            "admin_audit",
+            "denied_attempts",
+            "sqlite_sequence",
+        ];
+        let connection = self.lock();
+        let tables: Vec<String> = connection
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .and_then(|mut statement| {
+                statement
+                    .query_map([], |row| row.get(0))?
+                    .collect::<Result<_, _>>()
+            })
+            .expect("the schema lists its tables");
+        let mut dump = String::new();
+        for table in tables.iter().filter(|t| !NOT_STATE.contains(&t.as_str())) {
+            let mut statement = connection
+                .prepare(&format!("SELECT * FROM {table}"))
+                .expect("a table can be read");
+            let names: Vec<String> = statement
+                .column_names()
+                .into_iter()
+                .map(str::to_owned)
+                .collect();
+            let mut rows = statement.query([]).expect("a table can be read");
+            while let Some(row) = rows.next().expect("a row can be read") {
+                dump.push_str(table);
+                for (index, name) in names.iter().enumerate() {
+                    if name == "last_used_at" {
+                        continue;
+                    }
+                    let value: rusqlite::types::Value = row.get(index).expect("a value");
+                    dump.push_str(&format!(" {name}={value:?}"));
+                }
+                dump.push('\n');
+            }
+        }
+        dump
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::types::user_name::UserName;

@@ -454,7 +454,14 @@ impl Request {
     /// longer than [`MAX_AUDITED_VALUE`] bytes (a policy of thousands of rules, say) replaced
     /// by its size.
     pub fn audited_args(&self) -> String {
-        let mut value = serde_json::to_value(self).unwrap_or(serde_json::Value::Null);
+        audited(serde_json::to_value(self).unwrap_or(serde_json::Value::Null))
+    }
+}
+
+/// Returns a request's JSON `value` as the admin audit stores it; see
+/// [`Request::audited_args`].
+pub(crate) fn audited(mut value: serde_json::Value) -> String {
+    {
         if let serde_json::Value::Object(fields) = &mut value {
             fields.remove("op");
             for (name, field) in fields.iter_mut() {

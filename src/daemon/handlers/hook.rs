@@ -3,6 +3,7 @@
 
 use super::answer::{Failure, Handled};
 use super::creation::state_of;
+use super::denied;
 use crate::daemon::peer::Caller;
 use crate::daemon::state::Daemon;
 use crate::policy::decide::{self, RefDecision, Refusal};
@@ -178,7 +179,25 @@ pub(super) fn check_refs(
                 .collect()
         }
     };
+    let ca = pushing.ca(daemon);
     for (update, verdict) in updates.iter().zip(&verdicts) {
+        if !verdict.allowed {
+            let identity = match &pushing {
+                Pushing::Remote { identity, .. } => Some(identity),
+                Pushing::Local { .. } => None,
+            };
+            denied::record(
+                daemon,
+                denied::Attempt {
+                    identity,
+                    user: pushing.name(),
+                    ca: ca.as_deref(),
+                    repo: &repo,
+                    access: format!("{} {}", update.kind, update.ref_name),
+                    rule: verdict.reason.clone(),
+                },
+            );
+        }
         tracing::info!(
             user = %pushing.name(), key = %pushing.identity(), repo = %repo, ref_name = %update.ref_name,
             old = %update.old, new = %update.new, kind = %update.kind,
@@ -188,7 +207,6 @@ pub(super) fn check_refs(
     // git refuses the whole push if pre-receive refuses any ref, so only a fully allowed push
     // leaves pending rows behind.
     if verdicts.iter().all(|verdict| verdict.allowed) && !updates.is_empty() {
-        let ca = pushing.ca(daemon);
         let pusher = Pusher {
             session: session.as_deref(),
             user: pushing.name(),

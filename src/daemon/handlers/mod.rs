@@ -5,6 +5,7 @@ mod admin;
 mod answer;
 mod cas;
 mod creation;
+mod denied;
 mod hook;
 mod listing;
 mod policy;

@@ -3,7 +3,7 @@
 //! what can they reach.
 
 use super::answer::{Failure, Handled};
-use super::{creation, creation::state_of};
+use super::{creation, creation::state_of, denied};
 use crate::daemon::disk;
 use crate::daemon::state::Daemon;
 use crate::policy::decide::{self, Decision, PushNeeds};
@@ -90,7 +90,26 @@ pub(super) fn check(
     if write {
         hook_shims_in_place(daemon)?;
     }
-    let owner = owner(daemon, &identity)?;
+    let denied = |user: &str, ca: Option<&str>, rule: String| {
+        denied::record(
+            daemon,
+            denied::Attempt {
+                identity: Some(&identity),
+                user,
+                ca,
+                repo: &repo,
+                access: access.to_string(),
+                rule,
+            },
+        )
+    };
+    let owner = owner(daemon, &identity).inspect_err(|_| {
+        denied(
+            "",
+            None,
+            "unknown, removed or expired key, CA or user".into(),
+        )
+    })?;
     let (user, key, ca) = (&owner.user, &identity, owner.ca());
     let need = Need::of(if write { Op::Write } else { Op::Read });
     let policy = daemon.policy().map_err(Failure::internal)?;
@@ -99,7 +118,12 @@ pub(super) fn check(
         let missing = RepoState::missing(repo.as_str());
         match decide::access(&policy, user.as_str(), &missing, access) {
             Decision::Creatable(_) => facts = Some(creation::by_user(daemon, &repo, user)?),
-            _ => {
+            refused => {
+                denied(
+                    user.as_str(),
+                    owner.ca.as_deref(),
+                    refused.verdict().origin(),
+                );
                 tracing::info!(user = %user, key = %key, ca, repo = %repo, %need, "no such repository; denied");
                 return Err(Failure::denied());
             }
@@ -110,6 +134,11 @@ pub(super) fn check(
     let decision = decide::access(&policy, user.as_str(), &state, access);
     let rule = decision.verdict().reason();
     if !decision.is_granted() {
+        denied(
+            user.as_str(),
+            owner.ca.as_deref(),
+            decision.verdict().origin(),
+        );
         tracing::info!(user = %user, key = %key, ca, repo = %repo, %need, rule = %rule, "access denied");
         return Err(Failure::denied());
     }
