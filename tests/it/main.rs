@@ -8,6 +8,7 @@
 
 mod common;
 
+mod admin_audit;
 mod e2e_certs;
 mod e2e_clone;
 mod e2e_connections;
