@@ -27,5 +27,6 @@ mod gitolite_parse;
 mod layout;
 mod man_pages;
 mod modules;
+mod progress;
 mod setup_sshd;
 mod socket_activation;

@@ -76,24 +76,7 @@ pub fn run(client: &Client, command: Command) -> Result<Code, Failure> {
                 output::table(&["REPO", "VISIBILITY", "GRANTS", "DESCRIPTION"], &rows);
             }
         }
-        Command::Restore { name, from } => {
-            let request = Request::RepoRestore {
-                repo: name,
-                from: from.clone(),
-            };
-            let (repo, path, others) = ask!(client, request, Response::Restored { repo, from, others } => (repo, from, others));
-            println!(
-                "restored repository '{repo}' from {}, as a private repository without grants",
-                Escaped(&path.display().to_string())
-            );
-            if from.is_none() && !others.is_empty() {
-                println!(
-                    "it was the latest of {} removed copies; the others were removed at {} (unix time): take one with --from",
-                    others.len() + 1,
-                    others.join(", ")
-                );
-            }
-        }
+        Command::Restore { name, from } => return super::repo_restore::run(client, name, from),
         Command::Remove { name, yes } => {
             if !yes {
                 let line = format!(
