@@ -299,7 +299,6 @@ impl Store {
                 .expect("a table can be read");
             let names: Vec<String> = statement
                 .column_names()
-                .into_iter()
                 .map(str::to_owned)
                 .collect();
             let mut rows = statement.query([]).expect("a table can be read");
