@@ -297,10 +297,7 @@ impl Store {
             let mut statement = connection
                 .prepare(&format!("SELECT * FROM {table}"))
                 .expect("a table can be read");
-            let names: Vec<String> = statement
-                .column_names()
-                .map(str::to_owned)
-                .collect();
+            let names: Vec<String> = statement.column_names().map(str::to_owned).collect();
             let mut rows = statement.query([]).expect("a table can be read");
             while let Some(row) = rows.next().expect("a row can be read") {
                 dump.push_str(table);

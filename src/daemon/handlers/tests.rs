@@ -969,3 +969,36 @@ fn denied_attempts_are_recorded_with_the_rule_and_rate_limited_per_identity() {
         ("(key-4242)", Some(4242), 15)
     );
 }
+
+#[test]
+fn a_denied_ref_update_is_recorded_with_where_its_rule_came_from_not_its_number() {
+    let (forge, alice, _) = Forge::with_alice_and_bob();
+    let source = "forgectl protect acme/widgets branch 'main'";
+    let protect = serde_json::json!({"op": "prepend_rules", "rules": [
+        {"seq": 1, "repo": "acme/widgets", "who": "alice", "perm": "RW", "refex": "refs/heads/main$", "source": source},
+        {"seq": 2, "repo": "acme/widgets", "who": "@all", "perm": "-", "refex": "refs/heads/main$", "source": source},
+    ]});
+    assert!(matches!(
+        forge.ask(ADMIN, &protect.to_string()),
+        Response::Changes { applied: true, .. }
+    ));
+    let session = forge.session(alice, "acme/widgets", "write");
+    let Response::RefVerdicts { verdicts } =
+        forge.ask(GIT, &check_refs(&session, alice, "non_fast_forward"))
+    else {
+        panic!("check_refs did not answer with verdicts");
+    };
+    assert!(!verdicts[0].allowed, "{verdicts:?}");
+    let rows = denied_rows(&forge);
+    assert_eq!(rows.len(), 1, "{rows:#?}");
+    let row = &rows[0];
+    assert_eq!(
+        (row.user.as_str(), row.key, row.repo.as_str()),
+        ("alice", Some(key_number(alice)), "acme/widgets")
+    );
+    assert!(row.access.ends_with("refs/heads/main"), "{row:?}");
+    assert_eq!(
+        row.rule,
+        format!("'- refs/heads/main$ = @all' on 'acme/widgets' ({source})")
+    );
+}
