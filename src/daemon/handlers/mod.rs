@@ -86,7 +86,7 @@ fn dispatch(daemon: &Daemon, caller: &Caller, request: Request) -> answer::Handl
             identity,
             repo,
             access,
-        } => shell::check(daemon, identity, repo, access),
+        } => shell::check(daemon, caller, identity, repo, access),
         Request::Whoami { identity } => shell::whoami(daemon, identity),
         Request::Info { identity } => shell::info(daemon, identity),
         Request::CheckRefs {

@@ -546,6 +546,15 @@ fn regression_11_a_case_only_twin_through_wild_create_is_denied_not_an_internal_
     let (forge, alice, bob) = with_wild_creation();
     let created = forge.ask(GIT, &check(alice, "wild/Widgets", "read"));
     assert!(matches!(created, Response::Granted { .. }), "{created:?}");
+    // Created by a clone: a change of state, audited like any other.
+    let rows = admin_audit_rows(&forge);
+    let last = rows.last().unwrap();
+    assert_eq!(
+        (last.op.as_str(), last.kind.as_str()),
+        ("check", "repository")
+    );
+    assert_eq!((last.peer_uid, last.result.as_str()), (GIT.uid, "ok"));
+    assert!(last.args.contains(r#""created_for":"alice""#), "{last:?}");
     for (key, access) in [(alice, "read"), (bob, "write")] {
         let answer = forge.ask(GIT, &check(key, "wild/widgets", access));
         assert_eq!(
