@@ -143,8 +143,11 @@ impl Store {
     }
 
     /// Records a denied attempt, in a transaction of its own.
+    ///
+    /// Not flushed (see the store's module doc): nothing was acknowledged to anyone, so a
+    /// power cut may take the newest rows back, and a denied login costs no fsync.
     pub fn add_denied(&self, attempt: &DeniedAttempt) -> Result<(), Error> {
-        let mut connection = self.lock();
+        let mut connection = self.lock_unflushed();
         let transaction = connection.transaction()?;
         transaction.execute(
             "INSERT INTO denied_attempts (at, user, key_id, ca, repo, access, rule, left_out) \

@@ -7,7 +7,8 @@
 //! `synchronous=FULL`, so a change forged acknowledged survives a crash or a power cut.
 //!
 //! Three writes on the push path commit without the flush ([`Store::lock_unflushed`]): a
-//! session (`check`), a push's confirmation (post-receive's `record`) and a key's last use.
+//! session (`check`), a push's confirmation (post-receive's `record`) and a key's last use;
+//! and so does a denied attempt's record, which nobody was told of.
 //! Each is in the WAL when forged answers, so it survives forged's own crash; a power cut may
 //! take it back, and with it every later commit (SQLite replays the WAL in order, so no later
 //! flushed commit outlives it), which loses nothing: a lost session refuses its push (the user
