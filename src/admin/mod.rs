@@ -7,5 +7,6 @@
 pub mod authorized_keys;
 pub mod gitolite;
 pub mod input;
+pub mod progress;
 pub mod sshd_setup;
 pub mod table;

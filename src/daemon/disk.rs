@@ -352,16 +352,124 @@ pub fn move_aside(root: &Path, repo: &RepoName) -> Result<Option<PathBuf>, Error
         Err(Errno::ENOENT) => return Ok(None),
         Err(errno) => return Err(errno_error("cannot look at", &path)(errno)),
     }
-    let stamp = std::time::SystemTime::now()
+    let seconds = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-        .to_string();
+        .map_or(0, |d| d.as_secs());
+    // A second removal of the same name within the same second goes to `<seconds>.1`, and so
+    // on, rather than failing on the first copy in its way.
+    let is_taken = |stamp: &str| {
+        open_beneath(
+            root,
+            [REMOVED_FOLDER, stamp]
+                .into_iter()
+                .chain(segments.iter().copied()),
+            false,
+        )
+        .is_ok_and(|kept| {
+            stat::fstatat(&kept, folder.as_str(), AtFlags::AT_SYMLINK_NOFOLLOW).is_ok()
+        })
+    };
+    let stamp = (0..1000)
+        .map(|n| {
+            if n == 0 {
+                seconds.to_string()
+            } else {
+                format!("{seconds}.{n}")
+            }
+        })
+        .find(|stamp| !is_taken(stamp))
+        .ok_or_else(|| Error::Exists {
+            path: root.join(REMOVED_FOLDER).join(seconds.to_string()),
+        })?;
     let kept = [REMOVED_FOLDER, stamp.as_str()];
     let target_parent = open_beneath(root, kept.iter().copied().chain(segments), true)?;
     nix::fcntl::renameat(&parent, folder.as_str(), &target_parent, folder.as_str())
         .map_err(errno_error("cannot move aside", &path))?;
     let relative = repo.to_path(Path::new(""));
     Ok(Some(root.join(REMOVED_FOLDER).join(stamp).join(relative)))
+}
+
+/// Returns the removed copies of `repo` kept under `root` by [`move_aside`], named by the unix
+/// seconds of their removal, oldest first. Only folders count: a link that was moved aside as
+/// a link is never brought back.
+pub fn removed_copies(root: &Path, repo: &RepoName) -> Result<Vec<String>, Error> {
+    let kept = root.join(REMOVED_FOLDER);
+    let entries = match fs::read_dir(&kept) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io_error("cannot list", &kept)(e)),
+    };
+    let (segments, folder) = parts(repo);
+    let mut stamps = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(io_error("cannot list", &kept))?;
+        let Some(stamp) = entry.file_name().to_str().and_then(removal_stamp) else {
+            continue;
+        };
+        let stamp_name = removal_name(stamp);
+        let steps = [REMOVED_FOLDER, stamp_name.as_str()]
+            .into_iter()
+            .chain(segments.iter().copied());
+        let Ok(parent) = open_beneath(root, steps, false) else {
+            continue;
+        };
+        if let Ok(found) = stat::fstatat(&parent, folder.as_str(), AtFlags::AT_SYMLINK_NOFOLLOW)
+            && SFlag::from_bits_truncate(found.st_mode) & SFlag::S_IFMT == SFlag::S_IFDIR
+        {
+            stamps.push(stamp);
+        }
+    }
+    stamps.sort_unstable();
+    Ok(stamps.into_iter().map(removal_name).collect())
+}
+
+/// Returns the `(seconds, n)` a removal folder's name `<seconds>` or `<seconds>.<n>` stands
+/// for; `None` for any other name (written differently, such as with a leading zero).
+fn removal_stamp(name: &str) -> Option<(u64, u64)> {
+    let (seconds, n) = match name.split_once('.') {
+        Some((seconds, n)) => (seconds.parse().ok()?, n.parse().ok()?),
+        None => (name.parse().ok()?, 0),
+    };
+    (removal_name((seconds, n)) == name).then_some((seconds, n))
+}
+
+fn removal_name((seconds, n): (u64, u64)) -> String {
+    if n == 0 {
+        seconds.to_string()
+    } else {
+        format!("{seconds}.{n}")
+    }
+}
+
+/// Moves the copy of `repo` removed at `stamp` (see [`removed_copies`]) back into its place
+/// under `root`; returns where it came from. Refuses ([`Error::Exists`]) when something is in
+/// its place.
+pub fn move_back(root: &Path, repo: &RepoName, stamp: &str) -> Result<PathBuf, Error> {
+    let path = repo.to_path(root);
+    let relative = repo.to_path(Path::new(""));
+    let from = root.join(REMOVED_FOLDER).join(stamp).join(relative);
+    let (segments, folder) = parts(repo);
+    let source = open_beneath(
+        root,
+        [REMOVED_FOLDER, stamp]
+            .into_iter()
+            .chain(segments.iter().copied()),
+        false,
+    )?;
+    let parent = open_beneath(root, segments, true)?;
+    match stat::fstatat(&parent, folder.as_str(), AtFlags::AT_SYMLINK_NOFOLLOW) {
+        Ok(_) => return Err(Error::Exists { path }),
+        Err(Errno::ENOENT) => {}
+        Err(errno) => return Err(errno_error("cannot look at", &path)(errno)),
+    }
+    nix::fcntl::renameat(&source, folder.as_str(), &parent, folder.as_str())
+        .map_err(errno_error("cannot move back", &from))?;
+    parent
+        .try_clone()
+        .map(fs::File::from)
+        .and_then(|folder| folder.sync_all())
+        .map_err(io_error("cannot sync the folder of", &path))?;
+    Ok(from)
 }
 
 /// The hook shims every push needs: without them git runs no hook, and a push would be
@@ -624,6 +732,57 @@ mod tests {
         assert!(kept.starts_with(root.path().join(REMOVED_FOLDER)));
         assert_eq!(move_aside(root.path(), &repo).unwrap(), None);
         assert_eq!(move_aside(root.path(), &name("never/was")).unwrap(), None);
+        // Removed again (within the same second, or not): a second copy, the first kept.
+        create_bare(root.path(), &repo, Path::new("/h")).unwrap();
+        let again = move_aside(root.path(), &repo).unwrap().unwrap();
+        assert_ne!(again, kept);
+        assert!(kept.join("HEAD").exists() && again.join("HEAD").exists());
+        assert_eq!(removed_copies(root.path(), &repo).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_removed_repository_comes_back_from_its_latest_copy_or_a_chosen_one() {
+        let root = tempfile::tempdir().unwrap();
+        let repo = name("acme/widgets");
+        assert!(removed_copies(root.path(), &repo).unwrap().is_empty());
+        for stamp in ["100", "200", "100.1"] {
+            let kept = root.path().join(REMOVED_FOLDER).join(stamp).join("acme");
+            fs::create_dir_all(&kept).unwrap();
+            fs::create_dir(kept.join("widgets.git")).unwrap();
+            fs::write(kept.join("widgets.git/HEAD"), stamp).unwrap();
+        }
+        // Not copies: a link, another repository, a folder not named by a time.
+        let odd = root.path().join(REMOVED_FOLDER).join("300/acme");
+        fs::create_dir_all(&odd).unwrap();
+        std::os::unix::fs::symlink("/etc", odd.join("widgets.git")).unwrap();
+        fs::create_dir_all(
+            root.path()
+                .join(REMOVED_FOLDER)
+                .join("0400/acme/widgets.git"),
+        )
+        .unwrap();
+        fs::create_dir_all(
+            root.path()
+                .join(REMOVED_FOLDER)
+                .join("500/acme/gadgets.git"),
+        )
+        .unwrap();
+        assert_eq!(
+            removed_copies(root.path(), &repo).unwrap(),
+            ["100", "100.1", "200"]
+        );
+        let from = move_back(root.path(), &repo, "200").unwrap();
+        assert_eq!(from, root.path().join(".removed/200/acme/widgets.git"));
+        let head = fs::read_to_string(root.path().join("acme/widgets.git/HEAD")).unwrap();
+        assert_eq!(head, "200");
+        assert!(matches!(
+            move_back(root.path(), &repo, "100"),
+            Err(Error::Exists { .. })
+        ));
+        assert_eq!(
+            removed_copies(root.path(), &repo).unwrap(),
+            ["100", "100.1"]
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! start-up (and then every minute) pending ref updates are reconciled against the real refs.
 
 mod creations;
+mod denials;
 mod disk;
 mod error;
 mod handlers;

@@ -32,6 +32,18 @@ impl Caller {
     }
 }
 
+impl Caller {
+    /// Returns the name of the caller's uid in this host's user database, as forged sees it;
+    /// empty when it has none (a uid from another namespace, say).
+    pub fn name(&self) -> String {
+        User::from_uid(Uid::from_raw(self.uid))
+            .ok()
+            .flatten()
+            .map(|user| user.name)
+            .unwrap_or_default()
+    }
+}
+
 /// The accounts that have a role, resolved from the configuration when forged starts.
 #[derive(Debug, Clone, Default)]
 pub struct Roles {

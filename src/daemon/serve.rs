@@ -66,6 +66,7 @@ impl Daemon {
             store,
             started: Instant::now(),
             creations: crate::daemon::creations::Creations::default(),
+            denials: crate::daemon::denials::Denials::default(),
             policy: RwLock::new(held),
             session_lifetime: SESSION_LIFETIME,
         };

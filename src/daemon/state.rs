@@ -21,6 +21,8 @@ pub struct Daemon {
     pub(in crate::daemon) started: Instant,
     /// Repositories created from patterns lately, per user, for the limit on them.
     pub(in crate::daemon) creations: crate::daemon::creations::Creations,
+    /// The rate limit of recorded denied attempts.
+    pub(in crate::daemon) denials: crate::daemon::denials::Denials,
     pub(in crate::daemon) policy: RwLock<Held>,
     /// How long a write session stays open; [`SESSION_LIFETIME`] but in tests.
     pub(in crate::daemon) session_lifetime: Duration,
@@ -95,6 +97,7 @@ impl Daemon {
             roles,
             started: Instant::now(),
             creations: crate::daemon::creations::Creations::default(),
+            denials: crate::daemon::denials::Denials::default(),
             policy: RwLock::new(Held {
                 version: stored.version,
                 policy: Arc::new(policy),

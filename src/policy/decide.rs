@@ -156,6 +156,9 @@ pub struct RefDecision {
     pub allowed: bool,
     /// Why, in words: the rule that decided, or what refused it.
     pub reason: String,
+    /// What decided, named by where the rule came from rather than by its internal number
+    /// (see [`crate::policy::Verdict::origin`]), for the record of denied attempts.
+    pub rule: String,
 }
 
 /// Why every update of a push is refused before any rule is read.
@@ -193,6 +196,7 @@ impl From<&Refusal> for RefDecision {
         RefDecision {
             allowed: false,
             reason: refusal.to_string(),
+            rule: refusal.to_string(),
         }
     }
 }
@@ -207,14 +211,22 @@ pub fn ref_update(
     pusher: Pusher<'_>,
     update: &RefUpdate,
 ) -> RefDecision {
-    let decision = |allowed, reason| RefDecision { allowed, reason };
+    let decision = |allowed, reason: String| RefDecision {
+        allowed,
+        rule: reason.clone(),
+        reason,
+    };
     let Pusher::User(user) = pusher else {
         return decision(true, "local push (allow_local_push)".into());
     };
     let need = policy.need_of(repo, update, update.has_merges);
     let by_ref = policy.access(repo, user, need, Some(update.ref_name.as_str()), Some(user));
     if !by_ref.allowed {
-        return decision(false, by_ref.reason());
+        return RefDecision {
+            allowed: false,
+            reason: by_ref.reason(),
+            rule: by_ref.origin(),
+        };
     }
     let vrefs = policy.vrefs(repo, user);
     if let Some(other) = vrefs.iter().find(|v| !v.starts_with("VREF/NAME/")) {
@@ -248,7 +260,11 @@ pub fn ref_update(
         let name = format!("VREF/NAME/{path}");
         let by_path = policy.access(repo, user, need, Some(&name), Some(user));
         if !by_path.allowed {
-            return decision(false, format!("{path}: {}", by_path.reason()));
+            return RefDecision {
+                allowed: false,
+                reason: format!("{path}: {}", by_path.reason()),
+                rule: format!("{path}: {}", by_path.origin()),
+            };
         }
     }
     decision(true, by_ref.reason())
@@ -654,7 +670,8 @@ mod tests {
             ref_update(&policy, &repo, Pusher::Local, &ff),
             RefDecision {
                 allowed: true,
-                reason: "local push (allow_local_push)".into()
+                reason: "local push (allow_local_push)".into(),
+                rule: "local push (allow_local_push)".into()
             }
         );
     }

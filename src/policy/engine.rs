@@ -190,6 +190,26 @@ impl Verdict<'_> {
     }
 }
 
+impl Verdict<'_> {
+    /// Returns what decided, named by where it came from rather than by the rule's internal
+    /// number (which a rule a grant stands for has too, and which says nothing to a reader):
+    /// `'RW+ refs/.* = @devs' on 'acme/widgets' (policy.toml line 3)`, or the reason no rule
+    /// allowed it.
+    pub fn origin(&self) -> String {
+        match self.by {
+            By::Rule(rule) => format!(
+                "'{} {} = {}' on '{}' ({})",
+                rule.perm,
+                rule.refex.as_str(),
+                rule.who,
+                rule.repo,
+                rule.source
+            ),
+            _ => self.reason(),
+        }
+    }
+}
+
 impl fmt::Display for Verdict<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.reason())

@@ -138,7 +138,7 @@ impl Store {
                 ])?;
             }
         }
-        transaction.commit()?;
+        super::admin_audit::commit(transaction)?;
         Ok(session)
     }
 
@@ -216,7 +216,7 @@ impl Store {
             confirmed += 1;
             without_pending += 1;
         }
-        transaction.commit()?;
+        super::admin_audit::commit(transaction)?;
         if without_pending > 0 {
             // A checkpoint flushes the WAL before it copies it into the database.
             connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
@@ -260,7 +260,7 @@ impl Store {
                 [id],
             )?;
         }
-        transaction.commit()?;
+        super::admin_audit::commit(transaction)?;
         Ok(())
     }
 

@@ -97,7 +97,7 @@ impl Store {
             [id],
             ca_row,
         )?;
-        transaction.commit()?;
+        super::admin_audit::commit(transaction)?;
         to_ca_record(row)
     }
 
@@ -126,7 +126,7 @@ impl Store {
                 what: format!("CA '{name}'"),
             })?;
         transaction.execute("DELETE FROM user_cas WHERE id = ?1", [row.0])?;
-        transaction.commit()?;
+        super::admin_audit::commit(transaction)?;
         to_ca_record(row)
     }
 
@@ -185,7 +185,7 @@ impl Store {
             "INSERT INTO principals (principal, user_id, created_at) VALUES (?1, ?2, ?3)",
             params![principal.as_str(), user_id, now()],
         )?;
-        transaction.commit()?;
+        super::admin_audit::commit(transaction)?;
         Ok(())
     }
 
@@ -208,7 +208,7 @@ impl Store {
             "DELETE FROM principals WHERE principal = ?1",
             [principal.as_str()],
         )?;
-        transaction.commit()?;
+        super::admin_audit::commit(transaction)?;
         parse_stored("user name", user, UserName::parse)
     }
 
@@ -266,7 +266,7 @@ impl Store {
                 ));
             }
         }
-        transaction.commit()?;
+        super::admin_audit::commit(transaction)?;
         Ok(resolved)
     }
 }

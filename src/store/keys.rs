@@ -194,7 +194,7 @@ impl Store {
             )?;
             added += 1;
         }
-        transaction.commit()?;
+        super::admin_audit::commit(transaction)?;
         Ok(added)
     }
 
@@ -243,7 +243,7 @@ impl Store {
             [id],
             key_info,
         )?;
-        transaction.commit()?;
+        super::admin_audit::commit(transaction)?;
         to_key_record(info)
     }
 
@@ -305,7 +305,7 @@ impl Store {
                 what: format!("key {fingerprint}"),
             })?;
         transaction.execute("DELETE FROM keys WHERE id = ?1", [info.id])?;
-        transaction.commit()?;
+        super::admin_audit::commit(transaction)?;
         to_key_record(info)
     }
 

@@ -158,6 +158,36 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX sessions_by_expiry ON sessions(expires_at);
     ",
+    // 9 in the order of #13 (the lead renumbers at merge): the admin audit, every change of
+    // state with who asked (peer uid and name), the op, its arguments without secrets and the
+    // result; and the denied access attempts, with where the rule that denied came from and
+    // how many attempts the rate limit left out before each row. Names are copied, not
+    // referenced: history outlives users, keys and repositories.
+    "
+    CREATE TABLE admin_audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        peer_uid INTEGER NOT NULL,
+        peer_name TEXT NOT NULL,
+        op TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        args TEXT NOT NULL,
+        result TEXT NOT NULL
+    );
+    CREATE INDEX admin_audit_by_time ON admin_audit(at);
+    CREATE TABLE denied_attempts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        user TEXT NOT NULL,
+        key_id INTEGER,
+        ca TEXT,
+        repo TEXT NOT NULL,
+        access TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        left_out INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX denied_attempts_by_time ON denied_attempts(at);
+    ",
 ];
 
 /// Returns the schema version this build creates.

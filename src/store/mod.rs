@@ -7,7 +7,8 @@
 //! `synchronous=FULL`, so a change forged acknowledged survives a crash or a power cut.
 //!
 //! Three writes on the push path commit without the flush ([`Store::lock_unflushed`]): a
-//! session (`check`), a push's confirmation (post-receive's `record`) and a key's last use.
+//! session (`check`), a push's confirmation (post-receive's `record`) and a key's last use;
+//! and so does a denied attempt's record, which nobody was told of.
 //! Each is in the WAL when forged answers, so it survives forged's own crash; a power cut may
 //! take it back, and with it every later commit (SQLite replays the WAL in order, so no later
 //! flushed commit outlives it), which loses nothing: a lost session refuses its push (the user
@@ -21,6 +22,7 @@
 //! `PRAGMA`s (journal mode, sync, foreign keys, `user_version`), the schema, and reading
 //! SQLite's error codes. A second backend replaces those and keeps the rest.
 
+mod admin_audit;
 mod audit;
 mod cas;
 mod fingerprints;
@@ -32,6 +34,9 @@ pub(crate) mod repos;
 mod sessions;
 mod users;
 
+pub use admin_audit::{
+    AdminAction, AdminAuditRecord, AuditScope, DeniedAttempt, DeniedRecord, OK as AUDIT_OK,
+};
 pub use audit::{AuditRecord, Counts, PendingUpdate, Pusher, RefChange};
 pub use cas::{CaRecord, PrincipalRecord};
 pub use keys::{KeyRecord, KeyUse, LAST_USE_GRANULARITY_SECONDS};

@@ -199,7 +199,7 @@ impl Store {
         }
         write_document(&transaction, document)?;
         super::policy_version::bump(&transaction)?;
-        transaction.commit()?;
+        super::admin_audit::commit(transaction)?;
         Ok(())
     }
 
@@ -222,7 +222,7 @@ impl Store {
             .collect();
         insert_rows(&transaction, &shifted, &[])?;
         super::policy_version::bump(&transaction)?;
-        transaction.commit()?;
+        super::admin_audit::commit(transaction)?;
         Ok(())
     }
 
@@ -271,7 +271,7 @@ impl Store {
         }
         write_document(&transaction, document)?;
         super::policy_version::bump(&transaction)?;
-        transaction.commit()?;
+        super::admin_audit::commit(transaction)?;
         Ok(())
     }
 
@@ -368,7 +368,7 @@ impl Store {
             });
         }
         super::policy_version::bump(&transaction)?;
-        transaction.commit()?;
+        super::admin_audit::commit(transaction)?;
         Ok(())
     }
 }

@@ -106,7 +106,7 @@ impl Store {
         if public {
             super::policy_version::bump(&transaction)?;
         }
-        transaction.commit()?;
+        super::admin_audit::commit(transaction)?;
         Ok(())
     }
 
@@ -122,7 +122,7 @@ impl Store {
             source,
         })?;
         super::policy_version::bump(&transaction)?;
-        transaction.commit()?;
+        super::admin_audit::commit(transaction)?;
         Ok(())
     }
 
@@ -189,7 +189,7 @@ impl Store {
             params![repo_id, user_id, access.as_str()],
         )?;
         super::policy_version::bump(&transaction)?;
-        transaction.commit()?;
+        super::admin_audit::commit(transaction)?;
         Ok(())
     }
 
@@ -209,7 +209,7 @@ impl Store {
             });
         }
         super::policy_version::bump(&transaction)?;
-        transaction.commit()?;
+        super::admin_audit::commit(transaction)?;
         Ok(())
     }
 }

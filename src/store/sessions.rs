@@ -57,7 +57,7 @@ impl Store {
                 session.expires.unix(),
             ],
         )?;
-        transaction.commit()?;
+        super::admin_audit::commit(transaction)?;
         Ok(())
     }
 

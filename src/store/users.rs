@@ -33,13 +33,15 @@ pub struct UserRecord {
 impl Store {
     /// Adds a user.
     pub fn add_user(&self, user: &UserName) -> Result<(), Error> {
-        let connection = self.lock();
-        connection
+        let mut connection = self.lock();
+        let transaction = connection.transaction()?;
+        transaction
             .execute(
                 "INSERT INTO users (name, created_at) VALUES (?1, ?2)",
                 params![user.as_str(), now()],
             )
             .map_err(|e| unique_as_exists(e, || format!("user '{user}'")))?;
+        super::admin_audit::commit(transaction)?;
         Ok(())
     }
 
@@ -76,7 +78,7 @@ impl Store {
         }
         // Their grants went with them, and grants are rules.
         super::policy_version::bump(&transaction)?;
-        transaction.commit()?;
+        super::admin_audit::commit(transaction)?;
         Ok(())
     }
 

@@ -126,6 +126,50 @@ pub struct AuditEntry {
     pub session: String,
 }
 
+/// One row of the admin audit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminAuditEntry {
+    /// The row's number, increasing with time.
+    pub id: i64,
+    /// When it was asked (RFC 3339, UTC).
+    pub time: Timestamp,
+    /// The asking peer's uid, from `SO_PEERCRED`.
+    pub peer_uid: u32,
+    /// That uid's name as forged saw it; empty when it had none.
+    pub peer_name: String,
+    /// The op.
+    pub op: String,
+    /// What kind of state it changes.
+    pub kind: String,
+    /// Its arguments as a JSON object, secrets left out.
+    pub args: String,
+    /// `ok`, or the refusal line.
+    pub result: String,
+}
+
+/// One denied access attempt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeniedEntry {
+    /// The row's number, increasing with time.
+    pub id: i64,
+    /// When it was denied (RFC 3339, UTC).
+    pub time: Timestamp,
+    /// The user behind the identity, or the identity when no user is.
+    pub user: String,
+    /// The key, for a key.
+    pub key: Option<i64>,
+    /// The CA's name, for a certificate.
+    pub ca: Option<String>,
+    /// The repository asked for.
+    pub repo: String,
+    /// The access asked for.
+    pub access: String,
+    /// Where the rule that denied came from, or why nothing allowed it.
+    pub rule: String,
+    /// How many attempts the rate limit left out before this one.
+    pub left_out: i64,
+}
+
 /// How much `forged` holds, and what it is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusInfo {

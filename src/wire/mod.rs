@@ -32,9 +32,10 @@ pub use framing::{
     max_request_bytes, parse_message, read_line, write_message,
 };
 pub use listing::{
-    AuditEntry, CaInfo, GrantInfo, KeyInfo, PrincipalInfo, RepoInfo, StatusInfo, UserInfo,
+    AdminAuditEntry, AuditEntry, CaInfo, DeniedEntry, GrantInfo, KeyInfo, PrincipalInfo, RepoInfo,
+    StatusInfo, UserInfo,
 };
-pub use request::{RefChange, Request, Role, RoleChange};
+pub use request::{Changes, RefChange, Request, Role, RoleChange};
 pub use response::{ErrorKind, ReachableRepo, RefVerdict, Response};
 
 #[cfg(test)]

@@ -250,6 +250,34 @@ pub enum Request {
         /// At most this many entries, newest first.
         limit: u32,
     },
+    /// The admin audit: changes of state, who asked, what and the result, oldest first.
+    /// `{"v":1,"op":"admin_audit","since":"2026-12-01T00:00:00Z","limit":50}`
+    AdminAudit {
+        /// Only rows at or after this instant.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        since: Option<Timestamp>,
+        /// At most this many of the newest rows.
+        limit: u32,
+    },
+    /// Denied access attempts, oldest first.
+    /// `{"v":1,"op":"denied_audit","since":"2026-12-01T00:00:00Z","limit":50}`
+    DeniedAudit {
+        /// Only rows at or after this instant.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        since: Option<Timestamp>,
+        /// At most this many of the newest rows.
+        limit: u32,
+    },
+    /// Bring back a removed repository from where `repo_remove` moved it: the latest copy, or
+    /// the one removed at `from` (the unix seconds `repo_remove` named its folder by).
+    /// `{"v":1,"op":"repo_restore","repo":"acme/widgets","from":"1796376600"}`
+    RepoRestore {
+        /// The repository.
+        repo: RepoName,
+        /// Which removed copy; absent: the latest.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<String>,
+    },
     /// Is the daemon up, and how much does it hold? `{"v":1,"op":"status"}`
     Status,
     /// The `authorized_keys` lines of every key. `{"v":1,"op":"authorized_keys"}`
@@ -366,6 +394,128 @@ impl Request {
             Request::PrincipalUnmap { .. } => "principal_unmap",
             Request::PrincipalList => "principal_list",
             Request::PrincipalsLookup { .. } => "principals_lookup",
+            Request::AdminAudit { .. } => "admin_audit",
+            Request::DeniedAudit { .. } => "denied_audit",
+            Request::RepoRestore { .. } => "repo_restore",
+        }
+    }
+
+    /// Returns what kind of state this request changes, or `None` when it changes none: the
+    /// requests with a kind are the ones the admin audit records.
+    ///
+    /// The match names every op, so a new op does not compile until it says whether it
+    /// changes state.
+    pub fn changes(&self) -> Option<Changes> {
+        match self {
+            Request::UserAdd { .. } | Request::UserRemove { .. } => Some(Changes::User),
+            Request::KeyAdd { .. } | Request::KeyRemove { .. } => Some(Changes::Key),
+            Request::RepoCreate { .. }
+            | Request::RepoRemove { .. }
+            | Request::RepoRestore { .. }
+            | Request::Create { .. } => Some(Changes::Repository),
+            Request::Grant { .. } | Request::Revoke { .. } => Some(Changes::Grant),
+            Request::Perms { change, .. } | Request::RepoPerms { change, .. } => {
+                (*change != RoleChange::List).then_some(Changes::Grant)
+            }
+            Request::PolicyApply { dry_run, .. } | Request::Import { dry_run, .. } => {
+                (!dry_run).then_some(Changes::Policy)
+            }
+            Request::PrependRules { .. } | Request::Unprotect { .. } => Some(Changes::Policy),
+            Request::CaAdd { .. } | Request::CaRemove { .. } => Some(Changes::Ca),
+            Request::PrincipalMap { .. } | Request::PrincipalUnmap { .. } => {
+                Some(Changes::Principal)
+            }
+            // The push path records into the ref-update audit, and `check` issues sessions;
+            // neither is an admin's change of state.
+            Request::Check { .. }
+            | Request::Whoami { .. }
+            | Request::Info { .. }
+            | Request::CheckRefs { .. }
+            | Request::Record { .. }
+            | Request::UserList
+            | Request::KeyList { .. }
+            | Request::RepoList
+            | Request::Access { .. }
+            | Request::PolicyExport
+            | Request::Audit { .. }
+            | Request::AdminAudit { .. }
+            | Request::DeniedAudit { .. }
+            | Request::Status
+            | Request::AuthorizedKeys
+            | Request::KeyLookup { .. }
+            | Request::CaList
+            | Request::PrincipalList
+            | Request::PrincipalsLookup { .. } => None,
+        }
+    }
+
+    /// Returns the request's arguments as a JSON object for the admin audit: every field but
+    /// the op, with the value of any field named in [`SECRET_FIELDS`] replaced, and a value
+    /// longer than [`MAX_AUDITED_VALUE`] bytes (a policy of thousands of rules, say) replaced
+    /// by its size.
+    pub fn audited_args(&self) -> String {
+        audited(serde_json::to_value(self).unwrap_or(serde_json::Value::Null))
+    }
+}
+
+/// Returns a request's JSON `value` as the admin audit stores it; see
+/// [`Request::audited_args`].
+pub(crate) fn audited(mut value: serde_json::Value) -> String {
+    {
+        if let serde_json::Value::Object(fields) = &mut value {
+            fields.remove("op");
+            for (name, field) in fields.iter_mut() {
+                if SECRET_FIELDS.contains(&name.as_str()) {
+                    *field = serde_json::Value::String("(secret, not recorded)".into());
+                    continue;
+                }
+                let size = field.to_string().len();
+                if size > MAX_AUDITED_VALUE {
+                    *field = serde_json::Value::String(format!("({size} bytes, not recorded)"));
+                }
+            }
+        }
+        value.to_string()
+    }
+}
+
+/// Fields whose values the admin audit never stores. Webhook and app secrets are to be named
+/// here when their ops come.
+pub const SECRET_FIELDS: &[&str] = &["secret", "token", "password", "private_key"];
+
+/// The longest argument value, in bytes of JSON, the admin audit stores as it is.
+pub const MAX_AUDITED_VALUE: usize = 16 * 1024;
+
+/// What kind of state a request changes; see [`Request::changes`]. A new kind is one line
+/// here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Changes {
+    /// Users.
+    User,
+    /// Keys.
+    Key,
+    /// Repositories.
+    Repository,
+    /// Grants and repository roles.
+    Grant,
+    /// The policy: groups, rules, options, protections.
+    Policy,
+    /// User CAs.
+    Ca,
+    /// Certificate principals.
+    Principal,
+    /// forged's settings.
+    Settings,
+}
+
+impl Changes {
+    /// Returns the kind's name, as stored and shown: its serde name, so a new kind needs no
+    /// second line.
+    pub fn name(self) -> String {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::String(name)) => name,
+            _ => format!("{self:?}"),
         }
     }
 }

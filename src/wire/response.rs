@@ -7,7 +7,8 @@ use crate::types::identity::Identity;
 use crate::types::repo_name::RepoName;
 use crate::types::user_name::UserName;
 use crate::wire::listing::{
-    AuditEntry, CaInfo, KeyInfo, PrincipalInfo, RepoInfo, StatusInfo, UserInfo,
+    AdminAuditEntry, AuditEntry, CaInfo, DeniedEntry, KeyInfo, PrincipalInfo, RepoInfo, StatusInfo,
+    UserInfo,
 };
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -103,6 +104,27 @@ pub enum Response {
     Audit {
         /// Each recorded ref update.
         entries: Vec<AuditEntry>,
+    },
+    /// Admin audit rows, oldest first.
+    /// `{"v":1,"answer":"admin_audit","entries":[{"id":3,"time":"2026-12-04T09:30:00Z","peer_uid":0,"peer_name":"root","op":"grant","kind":"grant","args":"{\"access\":\"write\",\"repo\":\"acme/widgets\",\"user\":\"alice\"}","result":"ok"}]}`
+    AdminAudit {
+        /// Each row.
+        entries: Vec<AdminAuditEntry>,
+    },
+    /// Denied access attempts, oldest first.
+    /// `{"v":1,"answer":"denied","entries":[{"id":4,"time":"2026-12-04T09:30:00Z","user":"mallory","key":17,"ca":null,"repo":"acme/widgets","access":"write","rule":"no rule lets mallory write","left_out":0}]}`
+    Denied {
+        /// Each row.
+        entries: Vec<DeniedEntry>,
+    },
+    /// A removed repository is back. `{"v":1,"answer":"restored","repo":"acme/widgets","from":"/var/lib/forge/repos/.removed/1796376600/acme/widgets.git","others":["1796370000"]}`
+    Restored {
+        /// The repository.
+        repo: RepoName,
+        /// Where its folder came from.
+        from: PathBuf,
+        /// The other removed copies, by the unix seconds of their removal, oldest first.
+        others: Vec<String>,
     },
     /// The daemon's state. `{"v":1,"answer":"status","version":"0.1.0","protocol":1,"uptime_seconds":3600,"users":2,"keys":3,"repos":1,"audit_entries":7,"pending_updates":0}`
     Status(StatusInfo),

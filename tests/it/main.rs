@@ -8,6 +8,7 @@
 
 mod common;
 
+mod admin_audit;
 mod e2e_certs;
 mod e2e_clone;
 mod e2e_connections;
@@ -27,5 +28,6 @@ mod gitolite_parse;
 mod layout;
 mod man_pages;
 mod modules;
+mod progress;
 mod setup_sshd;
 mod socket_activation;

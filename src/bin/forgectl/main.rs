@@ -37,6 +37,7 @@ fn run(args: Args) -> Result<Code, Failure> {
         // Needs neither forge.toml nor forged: packaging runs it at build time.
         return commands::completions::run(completions);
     }
+    forge::admin::progress::set_quiet(args.quiet);
     let config = Config::load(args.config.as_deref())?;
     let client = Client::new(&config.socket, ADMIN_TIMEOUT);
     match args.command {

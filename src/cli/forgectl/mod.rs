@@ -33,6 +33,9 @@ pub struct Args {
     /// The configuration file [default: $FORGE_CONFIG, else /etc/forge/forge.toml]
     #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
+    /// Draw no progress bars (they are drawn on stderr only when it is a terminal)
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -72,7 +75,8 @@ pub enum Command {
     Protect(policy::ProtectArgs),
     /// Remove the protection of a branch or of the tags that `protect` wrote
     Unprotect(policy::UnprotectArgs),
-    /// Show recorded ref updates, newest first
+    /// Show recorded ref updates, newest first; or changes of state (--admin) or denied access
+    /// attempts (--denied)
     Audit(audit::Args),
     /// Show whether forged is up, its version and what it holds
     Status(status::Args),

@@ -42,6 +42,17 @@ pub enum Command {
         /// A user or @group
         member: Option<String>,
     },
+    /// Bring back a removed repository from <repos>/.removed, as a private repository without
+    /// grants; the latest removed copy unless --from
+    Restore {
+        /// The name it had
+        #[arg(value_parser = RepoName::from_admin)]
+        name: RepoName,
+        /// The removed copy to take, by the folder under <repos>/.removed that holds it (the
+        /// unix time of its removal)
+        #[arg(long, value_name = "TIME")]
+        from: Option<String>,
+    },
     /// Remove a repository; its files are moved to <repos>/.removed, not deleted
     Remove {
         /// The name

@@ -177,6 +177,88 @@ pub(super) fn audit(
     })
 }
 
+pub(super) fn admin_audit(daemon: &Daemon, since: Option<Timestamp>, limit: u32) -> Handled {
+    let entries = daemon
+        .store
+        .admin_audit(since, limit.min(MAX_AUDIT_LIMIT))?;
+    Ok(Response::AdminAudit {
+        entries: entries
+            .into_iter()
+            .map(listing::admin_audit_entry)
+            .collect(),
+    })
+}
+
+pub(super) fn denied_audit(daemon: &Daemon, since: Option<Timestamp>, limit: u32) -> Handled {
+    let entries = daemon.store.denied(since, limit.min(MAX_AUDIT_LIMIT))?;
+    Ok(Response::Denied {
+        entries: entries.into_iter().map(listing::denied_entry).collect(),
+    })
+}
+
+/// `repo_restore`: registers a removed repository again with its folder moved back, as a
+/// plain private repository (its grants, description and creator went with its row; the
+/// admin audit of its removal still names them). The latest removed copy unless `from`.
+pub(super) fn repo_restore(daemon: &Daemon, repo: RepoName, from: Option<String>) -> Handled {
+    let refused = |why: String| Failure::refused(format!("cannot restore '{repo}': {why}"));
+    let root = &daemon.config.repos;
+    if daemon.store.repo_facts(&repo)?.is_some() {
+        return Err(refused(
+            "a repository of that name exists again; remove it first, or restore under a new name by hand".into(),
+        ));
+    }
+    if disk::resolve(root, &repo).is_ok() {
+        return Err(refused(format!(
+            "{} exists on disk, unknown to forge; move it away first",
+            repo.to_path(root).display()
+        )));
+    }
+    let mut copies = disk::removed_copies(root, &repo)?;
+    let chosen = match from {
+        None => copies.pop().ok_or_else(|| {
+            refused(format!(
+                "no removed copy of it under {}",
+                root.join(disk::REMOVED_FOLDER).display()
+            ))
+        })?,
+        Some(stamp) => {
+            let Some(at) = copies.iter().position(|copy| *copy == stamp) else {
+                return Err(refused(format!(
+                    "no copy removed at '{}'; the removed copies are: {}",
+                    crate::types::shown::Escaped(&stamp),
+                    if copies.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        copies.join(", ")
+                    }
+                )));
+            };
+            copies.remove(at)
+        }
+    };
+    let mut moved_from = None;
+    daemon.store.create_repo(
+        &repo,
+        "",
+        false,
+        None,
+        Box::new(|| {
+            moved_from = Some(disk::move_back(root, &repo, &chosen)?);
+            Ok(())
+        }),
+    )?;
+    let from = moved_from.expect("the folder was moved back inside the transaction");
+    if let Err(e) = disk::align_settings(root, &repo, &daemon.config.hooks) {
+        tracing::warn!(repo = %repo, error = %crate::exit::one_line(e), "restored repository keeps its old git settings");
+    }
+    tracing::info!(repo = %repo, from = %from.display(), "repository restored");
+    Ok(Response::Restored {
+        repo,
+        from,
+        others: copies,
+    })
+}
+
 pub(super) fn status(daemon: &Daemon) -> Handled {
     let counts = daemon.store.counts()?;
     Ok(Response::Status(StatusInfo {

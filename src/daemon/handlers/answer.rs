@@ -58,4 +58,13 @@ impl From<store::Error> for Failure {
     }
 }
 
+impl From<crate::daemon::disk::Error> for Failure {
+    fn from(error: crate::daemon::disk::Error) -> Failure {
+        match error.code() {
+            Code::Refused => Failure::refused(crate::exit::one_line(error)),
+            _ => Failure::internal(crate::exit::one_line(error)),
+        }
+    }
+}
+
 pub(super) type Handled = Result<Response, Failure>;

@@ -3,6 +3,7 @@
 
 use super::answer::{Failure, Handled};
 use super::creation::state_of;
+use super::denied;
 use crate::daemon::peer::Caller;
 use crate::daemon::state::Daemon;
 use crate::policy::decide::{self, RefDecision, Refusal};
@@ -155,30 +156,54 @@ pub(super) fn check_refs(
     }
     let pushing = pushing(caller, user, identity)?;
     authorize(daemon, &pushing, session.as_deref(), &repo, false)?;
-    let verdict = |update: &RefUpdate, decision: RefDecision| RefVerdict {
-        ref_name: update.ref_name.clone(),
-        allowed: decision.allowed,
-        reason: decision.reason,
+    let verdict = |update: &RefUpdate, decision: RefDecision| {
+        let verdict = RefVerdict {
+            ref_name: update.ref_name.clone(),
+            allowed: decision.allowed,
+            reason: decision.reason,
+        };
+        (verdict, decision.rule)
     };
-    let verdicts: Vec<RefVerdict> = match facts_or_refusal(daemon, &pushing, &repo)? {
-        Err(refusal) => updates
-            .iter()
-            .map(|update| verdict(update, RefDecision::from(&refusal)))
-            .collect(),
-        Ok(facts) => {
-            let state = state_of(&repo, &facts);
-            let policy = daemon.policy().map_err(Failure::internal)?;
-            let pusher = match &pushing {
-                Pushing::Remote { user, .. } => decide::Pusher::User(user.as_str()),
-                Pushing::Local { .. } => decide::Pusher::Local,
-            };
-            updates
+    let (verdicts, rules): (Vec<RefVerdict>, Vec<String>) =
+        match facts_or_refusal(daemon, &pushing, &repo)? {
+            Err(refusal) => updates
                 .iter()
-                .map(|update| verdict(update, decide::ref_update(&policy, &state, pusher, update)))
-                .collect()
+                .map(|update| verdict(update, RefDecision::from(&refusal)))
+                .collect(),
+            Ok(facts) => {
+                let state = state_of(&repo, &facts);
+                let policy = daemon.policy().map_err(Failure::internal)?;
+                let pusher = match &pushing {
+                    Pushing::Remote { user, .. } => decide::Pusher::User(user.as_str()),
+                    Pushing::Local { .. } => decide::Pusher::Local,
+                };
+                updates
+                    .iter()
+                    .map(|update| {
+                        verdict(update, decide::ref_update(&policy, &state, pusher, update))
+                    })
+                    .collect()
+            }
+        };
+    let ca = pushing.ca(daemon);
+    for ((update, verdict), rule) in updates.iter().zip(&verdicts).zip(rules) {
+        if !verdict.allowed {
+            let identity = match &pushing {
+                Pushing::Remote { identity, .. } => Some(identity),
+                Pushing::Local { .. } => None,
+            };
+            denied::record(
+                daemon,
+                denied::Attempt {
+                    identity,
+                    user: pushing.name(),
+                    ca: ca.as_deref(),
+                    repo: &repo,
+                    access: format!("{} {}", update.kind, update.ref_name),
+                    rule,
+                },
+            );
         }
-    };
-    for (update, verdict) in updates.iter().zip(&verdicts) {
         tracing::info!(
             user = %pushing.name(), key = %pushing.identity(), repo = %repo, ref_name = %update.ref_name,
             old = %update.old, new = %update.new, kind = %update.kind,
@@ -188,7 +213,6 @@ pub(super) fn check_refs(
     // git refuses the whole push if pre-receive refuses any ref, so only a fully allowed push
     // leaves pending rows behind.
     if verdicts.iter().all(|verdict| verdict.allowed) && !updates.is_empty() {
-        let ca = pushing.ca(daemon);
         let pusher = Pusher {
             session: session.as_deref(),
             user: pushing.name(),

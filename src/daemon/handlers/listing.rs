@@ -2,9 +2,13 @@
 //! stays free of the protocol and the protocol free of the tables.
 
 use crate::store::{
-    AuditRecord, CaRecord, GrantRecord, KeyRecord, PrincipalRecord, RepoRecord, UserRecord,
+    AdminAuditRecord, AuditRecord, CaRecord, DeniedRecord, GrantRecord, KeyRecord, PrincipalRecord,
+    RepoRecord, UserRecord,
 };
-use crate::wire::{AuditEntry, CaInfo, GrantInfo, KeyInfo, PrincipalInfo, RepoInfo, UserInfo};
+use crate::wire::{
+    AdminAuditEntry, AuditEntry, CaInfo, DeniedEntry, GrantInfo, KeyInfo, PrincipalInfo, RepoInfo,
+    UserInfo,
+};
 
 /// Returns `record` as `user_list` lists it.
 pub(super) fn user(record: UserRecord) -> UserInfo {
@@ -83,6 +87,33 @@ pub(super) fn audit_entry(record: AuditRecord) -> AuditEntry {
         new: record.new,
         kind: record.kind,
         session: record.session,
+    }
+}
+
+pub(super) fn admin_audit_entry(record: AdminAuditRecord) -> AdminAuditEntry {
+    AdminAuditEntry {
+        id: record.id,
+        time: record.time,
+        peer_uid: record.action.peer_uid,
+        peer_name: record.action.peer_name,
+        op: record.action.op,
+        kind: record.action.kind,
+        args: record.action.args,
+        result: record.result,
+    }
+}
+
+pub(super) fn denied_entry(record: DeniedRecord) -> DeniedEntry {
+    DeniedEntry {
+        id: record.id,
+        time: record.time,
+        user: record.attempt.user,
+        key: record.attempt.key,
+        ca: record.attempt.ca,
+        repo: record.attempt.repo,
+        access: record.attempt.access,
+        rule: record.attempt.rule,
+        left_out: record.attempt.left_out,
     }
 }
 

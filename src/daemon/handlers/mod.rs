@@ -5,6 +5,7 @@ mod admin;
 mod answer;
 mod cas;
 mod creation;
+mod denied;
 mod hook;
 mod listing;
 mod policy;
@@ -15,6 +16,7 @@ mod tests;
 use crate::daemon::peer::Caller;
 use crate::daemon::state::Daemon;
 use crate::daemon::throttle::{LOG_EVERY, Throttle};
+use crate::store::AdminAction;
 use crate::wire::{ErrorKind, Request, Response};
 
 static FORBIDDEN: Throttle = Throttle::new(LOG_EVERY);
@@ -43,12 +45,48 @@ pub(super) fn handle(daemon: &Daemon, caller: &Caller, request: Request, id: &st
             request: id.to_owned(),
         };
     }
-    let outcome = match request {
+    // Every change of state is audited here, for every op that says it changes one: its row
+    // commits with the change (or, refused, on its own), so no handler can leave it out.
+    let audit = request.changes().map(|kind| {
+        daemon.store.audit_scope(AdminAction {
+            peer_uid: caller.uid,
+            peer_name: caller.name(),
+            op: request.op().to_owned(),
+            kind: kind.name(),
+            args: request.audited_args(),
+        })
+    });
+    let outcome = dispatch(daemon, caller, request);
+    if let Some(audit) = audit {
+        let result = outcome.as_ref().map(|_| ()).map_err(|f| f.message.as_str());
+        if let Err(e) = audit.finish(result) {
+            tracing::error!(error = %crate::exit::one_line(e), "cannot record the admin audit row");
+        }
+    }
+    outcome.unwrap_or_else(|failure| {
+        match failure.kind {
+            ErrorKind::Internal => {
+                tracing::error!(error = %crate::types::shown::Escaped(&failure.message), "request failed")
+            }
+            ErrorKind::Denied => {}
+            _ => tracing::info!(reason = %crate::types::shown::Escaped(&failure.message), "request refused"),
+        }
+        Response::Error {
+            kind: failure.kind,
+            message: failure.message,
+            request: id.to_owned(),
+        }
+    })
+}
+
+/// Sends `request` to its handler.
+fn dispatch(daemon: &Daemon, caller: &Caller, request: Request) -> answer::Handled {
+    match request {
         Request::Check {
             identity,
             repo,
             access,
-        } => shell::check(daemon, identity, repo, access),
+        } => shell::check(daemon, caller, identity, repo, access),
         Request::Whoami { identity } => shell::whoami(daemon, identity),
         Request::Info { identity } => shell::info(daemon, identity),
         Request::CheckRefs {
@@ -129,19 +167,8 @@ pub(super) fn handle(daemon: &Daemon, caller: &Caller, request: Request, id: &st
             key_type,
             key,
         } => cas::principals_lookup(daemon, &login, &key_type, &key),
-    };
-    outcome.unwrap_or_else(|failure| {
-        match failure.kind {
-            ErrorKind::Internal => {
-                tracing::error!(error = %crate::types::shown::Escaped(&failure.message), "request failed")
-            }
-            ErrorKind::Denied => {}
-            _ => tracing::info!(reason = %crate::types::shown::Escaped(&failure.message), "request refused"),
-        }
-        Response::Error {
-            kind: failure.kind,
-            message: failure.message,
-            request: id.to_owned(),
-        }
-    })
+        Request::AdminAudit { since, limit } => admin::admin_audit(daemon, since, limit),
+        Request::DeniedAudit { since, limit } => admin::denied_audit(daemon, since, limit),
+        Request::RepoRestore { repo, from } => admin::repo_restore(daemon, repo, from),
+    }
 }

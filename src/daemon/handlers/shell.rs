@@ -3,8 +3,9 @@
 //! what can they reach.
 
 use super::answer::{Failure, Handled};
-use super::{creation, creation::state_of};
+use super::{creation, creation::state_of, denied};
 use crate::daemon::disk;
+use crate::daemon::peer::Caller;
 use crate::daemon::state::Daemon;
 use crate::policy::decide::{self, Decision, PushNeeds};
 use crate::policy::{Access, Need, Op, RepoState};
@@ -81,6 +82,7 @@ fn key_owner(daemon: &Daemon, key: KeyId) -> Result<Option<UserName>, Failure> {
 /// may create from a pattern is created first, by a clone as by a push.
 pub(super) fn check(
     daemon: &Daemon,
+    caller: &Caller,
     identity: Identity,
     repo: RepoName,
     access: Access,
@@ -90,7 +92,26 @@ pub(super) fn check(
     if write {
         hook_shims_in_place(daemon)?;
     }
-    let owner = owner(daemon, &identity)?;
+    let denied = |user: &str, ca: Option<&str>, rule: String| {
+        denied::record(
+            daemon,
+            denied::Attempt {
+                identity: Some(&identity),
+                user,
+                ca,
+                repo: &repo,
+                access: access.to_string(),
+                rule,
+            },
+        )
+    };
+    let owner = owner(daemon, &identity).inspect_err(|_| {
+        denied(
+            "",
+            None,
+            "unknown, removed or expired key, CA or user".into(),
+        )
+    })?;
     let (user, key, ca) = (&owner.user, &identity, owner.ca());
     let need = Need::of(if write { Op::Write } else { Op::Read });
     let policy = daemon.policy().map_err(Failure::internal)?;
@@ -98,8 +119,17 @@ pub(super) fn check(
     if facts.is_none() {
         let missing = RepoState::missing(repo.as_str());
         match decide::access(&policy, user.as_str(), &missing, access) {
-            Decision::Creatable(_) => facts = Some(creation::by_user(daemon, &repo, user)?),
-            _ => {
+            Decision::Creatable(_) => {
+                facts = Some(create_audited(
+                    daemon, caller, &identity, &repo, user, access,
+                )?)
+            }
+            refused => {
+                denied(
+                    user.as_str(),
+                    owner.ca.as_deref(),
+                    refused.verdict().origin(),
+                );
                 tracing::info!(user = %user, key = %key, ca, repo = %repo, %need, "no such repository; denied");
                 return Err(Failure::denied());
             }
@@ -110,6 +140,11 @@ pub(super) fn check(
     let decision = decide::access(&policy, user.as_str(), &state, access);
     let rule = decision.verdict().reason();
     if !decision.is_granted() {
+        denied(
+            user.as_str(),
+            owner.ca.as_deref(),
+            decision.verdict().origin(),
+        );
         tracing::info!(user = %user, key = %key, ca, repo = %repo, %need, rule = %rule, "access denied");
         return Err(Failure::denied());
     }
@@ -132,6 +167,35 @@ pub(super) fn check(
         session,
         needs,
     })
+}
+
+/// Creates `repo` from a pattern for `user`, whose `check` asked for it: a change of state
+/// like `create`, so it gets its admin audit row in the transaction that creates it, though
+/// `check` itself changes nothing else.
+fn create_audited(
+    daemon: &Daemon,
+    caller: &Caller,
+    identity: &Identity,
+    repo: &RepoName,
+    user: &UserName,
+    access: Access,
+) -> Result<crate::store::RepoFacts, Failure> {
+    let audit = daemon.store.audit_scope(crate::store::AdminAction {
+        peer_uid: caller.uid,
+        peer_name: caller.name(),
+        op: "check".into(),
+        kind: crate::wire::Changes::Repository.name(),
+        args: serde_json::json!({
+            "key": identity, "repo": repo, "access": access, "created_for": user,
+        })
+        .to_string(),
+    });
+    let created = creation::by_user(daemon, repo, user);
+    let result = created.as_ref().map(|_| ()).map_err(|f| f.message.as_str());
+    if let Err(e) = audit.finish(result) {
+        tracing::error!(error = %crate::exit::one_line(e), "cannot record the admin audit row");
+    }
+    created
 }
 
 /// Refuses a write while the hook shims are not in place: git would run no hook, so the push

@@ -546,6 +546,15 @@ fn regression_11_a_case_only_twin_through_wild_create_is_denied_not_an_internal_
     let (forge, alice, bob) = with_wild_creation();
     let created = forge.ask(GIT, &check(alice, "wild/Widgets", "read"));
     assert!(matches!(created, Response::Granted { .. }), "{created:?}");
+    // Created by a clone: a change of state, audited like any other.
+    let rows = admin_audit_rows(&forge);
+    let last = rows.last().unwrap();
+    assert_eq!(
+        (last.op.as_str(), last.kind.as_str()),
+        ("check", "repository")
+    );
+    assert_eq!((last.peer_uid, last.result.as_str()), (GIT.uid, "ok"));
+    assert!(last.args.contains(r#""created_for":"alice""#), "{last:?}");
     for (key, access) in [(alice, "read"), (bob, "write")] {
         let answer = forge.ask(GIT, &check(key, "wild/widgets", access));
         assert_eq!(
@@ -789,5 +798,216 @@ fn a_write_grant_says_which_push_facts_forged_needs_and_refuses_one_sent_without
             paths: true,
             merges: false
         }
+    );
+}
+
+/// Returns every request line the doc comments of the wire's requests show, without `"v"`.
+fn documented_requests() -> Vec<Request> {
+    let mut requests = Vec::new();
+    for line in include_str!("../../wire/request.rs").lines() {
+        let Some(doc) = line.trim_start().strip_prefix("///") else {
+            continue;
+        };
+        for (index, span) in doc.split('`').enumerate() {
+            if index % 2 == 1 && span.starts_with(r#"{"v":1,"op":"#) {
+                let request: Request = serde_json::from_str(span)
+                    .unwrap_or_else(|e| panic!("{span} is not a request line: {e}"));
+                requests.push(request);
+            }
+        }
+    }
+    requests
+}
+
+/// Returns how many ops `Request::op` names.
+fn ops_named() -> usize {
+    let source = include_str!("../../wire/request.rs");
+    let start = source.find("pub fn op(&self)").expect("Request::op exists");
+    let body = &source[start..];
+    let end = body.find("\n    }\n").expect("Request::op ends");
+    body[..end].matches("=> \"").count()
+}
+
+fn admin_audit_rows(forge: &Forge) -> Vec<crate::wire::AdminAuditEntry> {
+    match forge.ask(ADMIN, r#"{"op":"admin_audit","limit":1000}"#) {
+        Response::AdminAudit { entries } => entries,
+        other => panic!("admin_audit answered {other:?}"),
+    }
+}
+
+#[test]
+fn every_op_that_changes_state_leaves_an_admin_audit_row_and_no_other_op_changes_state() {
+    let requests = documented_requests();
+    let mut ops: Vec<&str> = requests.iter().map(Request::op).collect();
+    ops.sort_unstable();
+    ops.dedup();
+    assert_eq!(
+        ops.len(),
+        ops_named(),
+        "every op needs a documented request line, and this test runs each: {ops:?}"
+    );
+    let mut audited = 0;
+    for request in requests {
+        let (forge, _, _) = Forge::with_alice_and_bob();
+        let before_rows = admin_audit_rows(&forge).len();
+        let before = forge.daemon.store.dump_state();
+        let caller = match request.required_role() {
+            crate::wire::Role::Admin => ADMIN,
+            crate::wire::Role::Service => GIT,
+            crate::wire::Role::KeyLookup => KEYS,
+        };
+        let op = request.op();
+        let changes = request.changes();
+        let answer = handle(&forge.daemon, &caller, request, ID);
+        let rows = admin_audit_rows(&forge);
+        let after = forge.daemon.store.dump_state();
+        match changes {
+            Some(kind) => {
+                audited += 1;
+                let new: Vec<_> = rows[before_rows..].iter().collect();
+                assert_eq!(new.len(), 1, "{op} answered {answer:?} and left {new:?}");
+                let row = new[0];
+                assert_eq!((row.op.as_str(), row.kind.clone()), (op, kind.name()));
+                assert_eq!(row.peer_uid, caller.uid, "{op}");
+                let ok = !matches!(answer, Response::Error { .. });
+                assert_eq!(row.result == crate::store::AUDIT_OK, ok, "{op}: {row:?}");
+                if !ok {
+                    assert_eq!(before, after, "{op} was refused, yet changed state");
+                }
+            }
+            None => {
+                assert_eq!(
+                    rows.len(),
+                    before_rows,
+                    "{op} is not audited, yet left a row"
+                );
+                assert_eq!(
+                    before, after,
+                    "{op} changed state but Request::changes says it changes none, so the \
+                     admin audit misses it: give it its kind"
+                );
+            }
+        }
+    }
+    assert!(audited >= 15, "only {audited} audited ops were run");
+}
+
+#[test]
+fn an_audited_change_names_the_peer_and_its_arguments_without_secrets() {
+    let forge = Forge::new();
+    forge.done(r#"{"op":"user_add","user":"alice"}"#);
+    let answer = forge.ask(ROOT, r#"{"op":"user_add","user":"alice"}"#);
+    assert!(matches!(answer, Response::Error { .. }), "{answer:?}");
+    let rows = admin_audit_rows(&forge);
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(
+        (
+            rows[0].peer_uid,
+            rows[0].args.as_str(),
+            rows[0].result.as_str()
+        ),
+        (ADMIN.uid, r#"{"user":"alice"}"#, "ok")
+    );
+    assert_eq!(rows[1].peer_uid, 0);
+    assert_eq!(rows[1].peer_name, "root");
+    assert_eq!(rows[1].result, "user 'alice' already exists");
+    // A field named as a secret is never stored, whatever op carries it, and a huge value
+    // (a policy of thousands of rules) is stored as its size.
+    let stored = crate::wire::request::audited(serde_json::json!({
+        "op": "webhook_add", "url": "https://ci.example/hook", "secret": "hunter2",
+        "document": "x".repeat(crate::wire::request::MAX_AUDITED_VALUE + 1),
+    }));
+    assert!(
+        !stored.contains("hunter2") && !stored.contains("xxx"),
+        "{stored}"
+    );
+    assert!(stored.contains("https://ci.example/hook"), "{stored}");
+    assert!(
+        stored.contains(r#""document":"(16387 bytes, not recorded)""#),
+        "{stored}"
+    );
+}
+
+fn denied_rows(forge: &Forge) -> Vec<crate::wire::DeniedEntry> {
+    match forge.ask(ADMIN, r#"{"op":"denied_audit","limit":1000}"#) {
+        Response::Denied { entries } => entries,
+        other => panic!("denied_audit answered {other:?}"),
+    }
+}
+
+#[test]
+fn denied_attempts_are_recorded_with_the_rule_and_rate_limited_per_identity() {
+    let (forge, alice, bob) = Forge::with_alice_and_bob();
+    forge.done(r#"{"op":"grant","repo":"acme/widgets","user":"bob","access":"read"}"#);
+    assert!(matches!(
+        forge.ask(GIT, &check(alice, "acme/widgets", "write")),
+        Response::Granted { .. }
+    ));
+    assert!(
+        denied_rows(&forge).is_empty(),
+        "a granted check is no denial"
+    );
+    for _ in 0..25 {
+        let answer = forge.ask(GIT, &check(bob, "acme/widgets", "write"));
+        assert!(matches!(
+            answer,
+            Response::Error {
+                kind: ErrorKind::Denied,
+                ..
+            }
+        ));
+    }
+    let unknown = KeyId::new(4242);
+    forge.ask(GIT, &check(unknown, "acme/widgets", "read"));
+    let rows = denied_rows(&forge);
+    assert_eq!(rows.len(), 11, "{rows:#?}");
+    let first = &rows[0];
+    assert_eq!(
+        (
+            first.user.as_str(),
+            first.key,
+            first.repo.as_str(),
+            first.access.as_str()
+        ),
+        ("bob", Some(key_number(bob)), "acme/widgets", "write")
+    );
+    assert!(first.rule.contains("no rule lets bob"), "{}", first.rule);
+    let last = &rows[10];
+    assert_eq!(
+        (last.user.as_str(), last.key, last.left_out),
+        ("(key-4242)", Some(4242), 15)
+    );
+}
+
+#[test]
+fn a_denied_ref_update_is_recorded_with_where_its_rule_came_from_not_its_number() {
+    let (forge, alice, _) = Forge::with_alice_and_bob();
+    let source = "forgectl protect acme/widgets branch 'main'";
+    let protect = serde_json::json!({"op": "prepend_rules", "rules": [
+        {"seq": 1, "repo": "acme/widgets", "who": "alice", "perm": "RW", "refex": "refs/heads/main$", "source": source},
+        {"seq": 2, "repo": "acme/widgets", "who": "@all", "perm": "-", "refex": "refs/heads/main$", "source": source},
+    ]});
+    assert!(matches!(
+        forge.ask(ADMIN, &protect.to_string()),
+        Response::Changes { applied: true, .. }
+    ));
+    let session = forge.session(alice, "acme/widgets", "write");
+    let Response::RefVerdicts { verdicts } =
+        forge.ask(GIT, &check_refs(&session, alice, "non_fast_forward"))
+    else {
+        panic!("check_refs did not answer with verdicts");
+    };
+    assert!(!verdicts[0].allowed, "{verdicts:?}");
+    let rows = denied_rows(&forge);
+    assert_eq!(rows.len(), 1, "{rows:#?}");
+    let row = &rows[0];
+    assert_eq!(
+        (row.user.as_str(), row.key, row.repo.as_str()),
+        ("alice", Some(key_number(alice)), "acme/widgets")
+    );
+    assert!(row.access.ends_with("refs/heads/main"), "{row:?}");
+    assert_eq!(
+        row.rule,
+        format!("'- refs/heads/main$ = @all' on 'acme/widgets' ({source})")
     );
 }

@@ -7,6 +7,12 @@ use forge::wire::client::Client;
 use forge::wire::{Request, Response};
 
 pub fn run(client: &Client, args: Args) -> Result<Code, Failure> {
+    if args.admin {
+        return super::admin_audit::admin(client, &args);
+    }
+    if args.denied {
+        return super::admin_audit::denied(client, &args);
+    }
     let request = Request::Audit {
         repo: args.repo,
         user: args.user,

@@ -14,6 +14,7 @@ macro_rules! ask {
 }
 
 pub mod access;
+pub mod admin_audit;
 pub mod audit;
 pub mod ca;
 pub mod completions;
@@ -23,6 +24,7 @@ pub mod keys;
 pub mod policy;
 pub mod principal;
 pub mod repo;
+pub mod repo_restore;
 pub mod setup;
 pub mod status;
 pub mod user;

@@ -1,6 +1,7 @@
 //! `forgectl policy export|apply`, `forgectl protect` and `forgectl unprotect`.
 
 use forge::admin::input;
+use forge::admin::progress::Progress;
 use forge::cli::forgectl::policy::{Command, ProtectArgs, UnprotectArgs};
 use forge::exit::{Code, Failure};
 use forge::policy::document::Document;
@@ -20,29 +21,41 @@ pub fn run(client: &Client, command: Command) -> Result<Code, Failure> {
             print!("{}", document.to_toml());
         }
         Command::Apply { file, dry_run } => {
+            let progress = Progress::new("policy apply", 3);
+            progress.set_message(format!("reading {}", file.display()));
             let text = input::read_text(&file, MAX_POLICY_BYTES)?;
             let name = file
                 .file_name()
                 .map_or("-".into(), |n| n.to_string_lossy().into_owned());
+            progress.inc(1);
+            progress.set_message("checking the policy");
             let document = Document::from_toml(&text, &name)?;
+            progress.inc(1);
+            progress.set_message(format!(
+                "{} {} rule(s) in forged",
+                if dry_run { "comparing" } else { "applying" },
+                document.rules.len()
+            ));
             let request = Request::PolicyApply { document, dry_run };
             let (lines, applied) =
                 ask!(client, request, Response::Changes { lines, applied } => (lines, applied));
-            print_changes(&lines, applied);
+            progress.inc(1);
+            progress.finish(&print_changes(&lines, applied));
         }
     }
     Ok(Code::Success)
 }
 
-/// Prints what a policy change changed, or would change.
-pub fn print_changes(lines: &[String], applied: bool) {
+/// Prints what a policy change changed, or would change; returns the line that sums it up,
+/// for the caller to print last.
+pub fn print_changes(lines: &[String], applied: bool) -> String {
     for line in lines {
         println!("{}", Escaped(line));
     }
     match (lines.is_empty(), applied) {
-        (true, _) => println!("no changes"),
-        (false, true) => println!("applied {} change(s)", lines.len()),
-        (false, false) => println!("dry run: {} change(s) not applied", lines.len()),
+        (true, _) => "no changes".to_owned(),
+        (false, true) => format!("applied {} change(s)", lines.len()),
+        (false, false) => format!("dry run: {} change(s) not applied", lines.len()),
     }
 }
 
@@ -51,7 +64,7 @@ pub fn print_changes(lines: &[String], applied: bool) {
 pub fn protect(client: &Client, args: ProtectArgs) -> Result<Code, Failure> {
     let rules = shortcuts::protection(args.repo.as_str(), args.branch.as_deref(), &args.pushers);
     let (lines, applied) = ask!(client, Request::PrependRules { rules }, Response::Changes { lines, applied } => (lines, applied));
-    print_changes(&lines, applied);
+    println!("{}", print_changes(&lines, applied));
     Ok(Code::Success)
 }
 
@@ -63,6 +76,6 @@ pub fn unprotect(client: &Client, args: UnprotectArgs) -> Result<Code, Failure> 
     };
     let (lines, applied) =
         ask!(client, request, Response::Changes { lines, applied } => (lines, applied));
-    print_changes(&lines, applied);
+    println!("{}", print_changes(&lines, applied));
     Ok(Code::Success)
 }

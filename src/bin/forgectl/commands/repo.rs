@@ -76,6 +76,7 @@ pub fn run(client: &Client, command: Command) -> Result<Code, Failure> {
                 output::table(&["REPO", "VISIBILITY", "GRANTS", "DESCRIPTION"], &rows);
             }
         }
+        Command::Restore { name, from } => return super::repo_restore::run(client, name, from),
         Command::Remove { name, yes } => {
             if !yes {
                 let line = format!(
