@@ -158,7 +158,7 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX sessions_by_expiry ON sessions(expires_at);
     ",
-    // 9 in the order of #13 (the lead renumbers at merge): the admin audit, every change of
+    // 8: the admin audit, every change of
     // state with who asked (peer uid and name), the op, its arguments without secrets and the
     // result; and the denied access attempts, with where the rule that denied came from and
     // how many attempts the rate limit left out before each row. Names are copied, not
