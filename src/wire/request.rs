@@ -4,7 +4,7 @@
 use crate::policy::{Access, ObjectId, RefName, RefUpdate};
 use crate::types::certs::{CaName, Principal};
 use crate::types::identity::Identity;
-use crate::types::keys::{Fingerprint, Title};
+use crate::types::keys::{KeyRef, Title};
 use crate::types::repo_name::RepoName;
 use crate::types::timestamp::Timestamp;
 use crate::types::user_name::UserName;
@@ -118,10 +118,11 @@ pub enum Request {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         unused_since: Option<Timestamp>,
     },
-    /// Remove a key. `{"v":1,"op":"key_remove","fingerprint":"SHA256:FQXBZxl8kfUh6i5NkyCQZLy5lFJiTHfRpXeZE5CKJsQ"}`
+    /// Remove a key. `{"v":1,"op":"key_remove","key":"key-17"}` or `{"v":1,"op":"key_remove","key":"SHA256:FQXBZxl8kfUh6i5NkyCQZLy5lFJiTHfRpXeZE5CKJsQ"}`
     KeyRemove {
-        /// The key's fingerprint.
-        fingerprint: Fingerprint,
+        /// The key: its id (`"key-17"`) or its fingerprint; older clients send `fingerprint`.
+        #[serde(alias = "fingerprint")]
+        key: KeyRef,
     },
     /// Create a repository. `{"v":1,"op":"repo_create","repo":"acme/widgets","description":"","public":false}`
     RepoCreate {

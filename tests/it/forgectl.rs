@@ -117,6 +117,64 @@ fn a_key_belongs_to_one_user_and_bad_keys_are_refused() {
         .code(1);
 }
 
+/// #13: `key remove` takes the id `key list` shows (`key-1`), the plain number its JSON has,
+/// or the fingerprint; a bad or unknown one changes nothing.
+#[test]
+fn regression_13_key_remove_takes_the_id_key_list_shows() {
+    let env = running();
+    env.forgectl_ok(["user", "add", "alice"]);
+    for name in ["one", "two", "three"] {
+        let public = format!("{}.pub", env.make_key(name).display());
+        env.forgectl_ok(["key", "add", "alice", &public]);
+    }
+    let table = env.forgectl_ok(["key", "list"]).stdout;
+    let shown: Vec<&str> = table
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.split_whitespace().nth(1))
+        .collect();
+    assert_eq!(shown, ["key-1", "key-2", "key-3"], "{table}");
+    let listed = env.forgectl_ok(["key", "list", "--json"]);
+    let keys: serde_json::Value = serde_json::from_str(&listed.stdout).unwrap();
+    let third = keys[2]["fingerprint"].as_str().unwrap().to_owned();
+
+    for bad in ["key-0", "alice", "key-2x"] {
+        forgectl(&env)
+            .args(["key", "remove", bad])
+            .assert()
+            .code(1)
+            .stderr(predicates::str::contains(
+                "names no key: give its id as 'forgectl key list' shows it",
+            ));
+    }
+    forgectl(&env)
+        .args(["key", "remove", "key-9"])
+        .assert()
+        .code(1)
+        .stderr("forgectl: key key-9 does not exist\n");
+    forgectl(&env)
+        .args(["key", "remove", "key-2"])
+        .assert()
+        .success()
+        .stdout(predicates::str::starts_with("removed key-2 SHA256:"));
+    forgectl(&env)
+        .args(["key", "remove", "1"])
+        .assert()
+        .success()
+        .stdout(predicates::str::starts_with("removed key-1 SHA256:"));
+    forgectl(&env)
+        .args(["key", "remove", "key-1"])
+        .assert()
+        .code(1);
+    forgectl(&env)
+        .args(["key", "remove", &third])
+        .assert()
+        .success()
+        .stdout(format!("removed key-3 {third} of 'alice'\n"));
+    let left = env.forgectl_ok(["key", "list", "--json"]).stdout;
+    assert_eq!(left.trim(), "[]");
+}
+
 #[test]
 fn repository_names_are_checked_and_case_collisions_refused() {
     let env = running();

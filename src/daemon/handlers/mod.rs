@@ -75,7 +75,7 @@ pub(super) fn handle(daemon: &Daemon, caller: &Caller, request: Request, id: &st
             expires,
         } => admin::key_add(daemon, user, &key, title, expires),
         Request::KeyList { user, unused_since } => admin::key_list(daemon, user, unused_since),
-        Request::KeyRemove { fingerprint } => admin::key_remove(daemon, fingerprint),
+        Request::KeyRemove { key } => admin::key_remove(daemon, key),
         Request::RepoCreate {
             repo,
             description,
