@@ -70,7 +70,7 @@ pub enum Response {
         repos: Vec<RepoInfo>,
     },
     /// An access decision explained, as `gitolite access` prints it and in words.
-    /// `{"v":1,"answer":"explained","allowed":true,"line":"refs/.*","reason":"allowed by rule 3 'RW+ refs/.* = alice' on 'foo' (policy.toml line 9)"}`
+    /// `{"v":1,"answer":"explained","allowed":true,"line":"refs/.*","reason":"allowed by rule 'RW+ refs/.* = alice' on 'foo' (policy.toml line 9)"}`
     Explained {
         /// Whether it is allowed.
         allowed: bool,

@@ -240,6 +240,12 @@ fn access_explains_and_exits_by_the_decision() {
         .code(1)
         .stdout("W any docs alice DENIED by fallthru\n");
     env.forgectl_ok(["grant", "secret", "alice", "read"]);
+    // #13: a rule is shown by where it came from, not by its internal number (1099511627776).
+    forgectl(&env)
+        .args(["access", "alice", "secret", "R", "--explain"])
+        .assert()
+        .code(0)
+        .stdout("refs/.*\nallowed by rule 'R refs/.* = alice' on 'secret' (forgectl grant)\n");
     forgectl(&env)
         .args(["access", "alice", "secret", "W", "main", "--explain"])
         .assert()
@@ -338,18 +344,34 @@ fn assert_strict_forced_command(line: &str, env: &TestEnv) {
     assert!(!blob.contains(' '), "no comment is copied");
 }
 
+/// #13: the line says how to start forged, and tells a missing socket from one nobody listens
+/// on.
 #[test]
 fn an_unreachable_forged_exits_75_with_one_line() {
     let env = TestEnv::new();
+    let socket = env.path("forged.sock");
     let outcome = env.forgectl(["user", "list"]);
     assert_eq!(outcome.code, Some(75), "{outcome}");
-    assert!(
-        outcome
-            .stderr
-            .starts_with("forgectl: cannot reach forged at "),
+    assert_eq!(
+        outcome.stderr,
+        format!(
+            "forgectl: cannot reach forged at {}: no socket there; start it with 'systemctl start forged.socket' (or run forged), or check 'socket' in the config\n",
+            socket.display()
+        ),
         "{outcome}"
     );
-    assert_eq!(outcome.stderr.lines().count(), 1, "{outcome}");
+    // A socket file left by a forged that died: refused, not missing.
+    drop(std::os::unix::net::UnixListener::bind(&socket).unwrap());
+    let outcome = env.forgectl(["user", "list"]);
+    assert_eq!(outcome.code, Some(75), "{outcome}");
+    assert_eq!(
+        outcome.stderr,
+        format!(
+            "forgectl: cannot reach forged at {}: nothing listens on the socket (forged stopped or crashed); start it with 'systemctl start forged.socket' (or run forged), and see 'journalctl -u forged'\n",
+            socket.display()
+        ),
+        "{outcome}"
+    );
 }
 
 #[test]
