@@ -343,6 +343,18 @@ impl Document {
         text
     }
 
+    /// Returns what replacing this policy with `new` would lose or change, as [`Document::diff`]
+    /// lines, when this one holds anything (groups, rules, options or roles); empty when it is
+    /// empty or nothing changes.
+    ///
+    /// An import replaces the policy whole: this is what it must not do unasked (#13).
+    pub fn replaced_by(&self, new: &Document) -> Vec<String> {
+        if *self == Document::default() {
+            return Vec::new();
+        }
+        self.diff(new)
+    }
+
     /// Returns what applying `new` over this document changes, one line each; empty when
     /// nothing changes (sources and numbering aside, order included).
     pub fn diff(&self, new: &Document) -> Vec<String> {

@@ -228,7 +228,7 @@ pub enum Request {
         branch: Option<String>,
     },
     /// Import users, keys and a policy (`forgectl import gitolite`), in one transaction.
-    /// `{"v":1,"op":"import","users":["alice"],"keys":[["alice","ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKWdBCWIAVdUijgQgfx7slfgwTxC0SCaU8fqHAQdPlcM alice@laptop"]],"document":{"user_groups":{"@devs":["alice","bob"]},"repo_groups":{},"rules":[{"seq":1,"repo":"acme/widgets","who":"@devs","perm":"RW+","refex":"refs/.*","source":"policy.toml line 3"}],"options":[],"roles":[]},"dry_run":false}`
+    /// `{"v":1,"op":"import","users":["alice"],"keys":[["alice","ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKWdBCWIAVdUijgQgfx7slfgwTxC0SCaU8fqHAQdPlcM alice@laptop"]],"document":{"user_groups":{"@devs":["alice","bob"]},"repo_groups":{},"rules":[{"seq":1,"repo":"acme/widgets","who":"@devs","perm":"RW+","refex":"refs/.*","source":"policy.toml line 3"}],"options":[],"roles":[]},"dry_run":false,"replace":false}`
     Import {
         /// Users to add when missing.
         users: Vec<UserName>,
@@ -241,6 +241,10 @@ pub enum Request {
         document: crate::policy::document::Document,
         /// Only show the changes.
         dry_run: bool,
+        /// Replace a policy the forge holds already; without it, an import that would change
+        /// one is refused (#13).
+        #[serde(default)]
+        replace: bool,
     },
     /// The newest recorded ref updates. `{"v":1,"op":"audit","repo":null,"user":"alice","limit":50}`
     Audit {

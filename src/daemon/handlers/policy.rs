@@ -210,14 +210,24 @@ fn replaced(daemon: &Daemon, current: &Document, document: &Document) -> Handled
     })
 }
 
-/// `import`: add missing users and keys, then replace the policy.
+/// How an import may treat the policy the forge holds.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Replace {
+    /// Only say what would change.
+    pub(super) dry_run: bool,
+    /// Replace a policy that holds anything (else such an import is refused).
+    pub(super) replace: bool,
+}
+
+/// `import`: add missing users and keys, then replace the policy; a policy the forge holds
+/// already is replaced only when asked (#13).
 pub(super) fn import(
     daemon: &Daemon,
     users: Vec<UserName>,
     keys: Vec<(UserName, String)>,
     repos: Vec<RepoName>,
     document: Document,
-    dry_run: bool,
+    Replace { dry_run, replace }: Replace,
 ) -> Handled {
     document
         .to_parts()
@@ -231,6 +241,12 @@ pub(super) fn import(
         })
         .collect::<Result<_, _>>()?;
     let current = daemon.store.policy_document()?;
+    let replaced = current.replaced_by(&document).len();
+    if replaced > 0 && !replace && !dry_run {
+        return Err(Failure::refused(format!(
+            "the forge holds a policy already, and the import would replace it ({replaced} change(s)); nothing was changed: see them with --dry-run, then pass --replace"
+        )));
+    }
     let mut lines = Vec::new();
     for user in &users {
         if !daemon.store.has_user(user)? {

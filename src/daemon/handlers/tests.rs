@@ -791,3 +791,53 @@ fn a_write_grant_says_which_push_facts_forged_needs_and_refuses_one_sent_without
         }
     );
 }
+
+/// An import request for `alice` and a policy giving `who` `RW` on acme/widgets.
+fn import_line(who: &str, dry_run: bool, replace: bool) -> String {
+    let document = serde_json::json!({
+        "user_groups": {}, "repo_groups": {}, "options": [], "roles": [],
+        "rules": [{"seq": 1, "repo": "acme/widgets", "who": who, "perm": "RW",
+                   "refex": "refs/.*", "source": "gitolite.conf line 2"}],
+    });
+    serde_json::json!({"op": "import", "users": ["alice"], "keys": [], "document": document,
+                       "dry_run": dry_run, "replace": replace})
+    .to_string()
+}
+
+// https://github.com/forge/forge/issues/13
+#[test]
+fn regression_13_an_import_replaces_a_policy_the_forge_holds_only_when_asked() {
+    let (forge, _, _) = Forge::with_alice_and_bob();
+    let applied = |answer: Response| matches!(answer, Response::Changes { applied: true, .. });
+    assert!(
+        applied(forge.ask(ADMIN, &import_line("alice", false, false))),
+        "an empty policy is no policy to lose"
+    );
+    assert!(
+        applied(forge.ask(ADMIN, &import_line("alice", false, false))),
+        "the same import again changes nothing, so it needs no --replace"
+    );
+    let before = forge.state();
+    let answer = forge.ask(ADMIN, &import_line("bob", false, false));
+    assert_eq!(error_kind(&answer), Some(ErrorKind::Refused), "{answer:?}");
+    let Response::Error { message, .. } = &answer else {
+        unreachable!()
+    };
+    assert!(message.contains("pass --replace"), "{message}");
+    assert_eq!(forge.state(), before, "a refused import changed something");
+    match forge.ask(ADMIN, &import_line("bob", true, false)) {
+        Response::Changes { lines, applied } => {
+            assert!(!applied);
+            assert!(
+                lines.contains(&"- rule RW refs/.* = alice on acme/widgets".to_owned()),
+                "{lines:?}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(applied(forge.ask(ADMIN, &import_line("bob", false, true))));
+    assert_eq!(
+        rules_of(&forge),
+        [("bob".to_owned(), "RW".to_owned(), "refs/.*".to_owned())]
+    );
+}

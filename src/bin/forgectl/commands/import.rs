@@ -4,6 +4,7 @@ use forge::admin::gitolite::{self, Settings, import};
 use forge::cli::forgectl::import::Command;
 use forge::exit::Context;
 use forge::exit::{Code, Failure};
+use forge::types::shown::Escaped;
 use forge::wire::client::Client;
 use forge::wire::{Request, Response};
 
@@ -13,6 +14,7 @@ pub fn run(client: &Client, command: Command) -> Result<Code, Failure> {
         keydir,
         partial,
         dry_run,
+        replace,
     } = command;
     let parsed = gitolite::parse_file(&conf, &Settings::default())
         .with_context(|| format!("cannot import {}", conf.display()))?;
@@ -36,6 +38,22 @@ pub fn run(client: &Client, command: Command) -> Result<Code, Failure> {
         eprintln!("forgectl: {line}");
         return Ok(Code::Refused);
     }
+    if !replace && !dry_run {
+        let current =
+            ask!(client, Request::PolicyExport, Response::Policy { document } => document);
+        let lines = current.replaced_by(&prepared.document);
+        if !lines.is_empty() {
+            eprintln!("forgectl: the import would change the forge's policy so:");
+            for line in &lines {
+                eprintln!("  {}", Escaped(line));
+            }
+            eprintln!(
+                "forgectl: cannot import: the forge holds a policy already, and the import would replace it ({} change(s), listed above); nothing was changed: pass --replace to replace it",
+                lines.len()
+            );
+            return Ok(Code::Refused);
+        }
+    }
     let request = Request::Import {
         users: prepared.users,
         keys: prepared
@@ -46,6 +64,7 @@ pub fn run(client: &Client, command: Command) -> Result<Code, Failure> {
         repos: prepared.repos,
         document: prepared.document,
         dry_run,
+        replace,
     };
     let (lines, applied) =
         ask!(client, request, Response::Changes { lines, applied } => (lines, applied));
