@@ -8,6 +8,7 @@
 
 mod common;
 
+mod demo_script;
 mod e2e_certs;
 mod e2e_clone;
 mod e2e_connections;
