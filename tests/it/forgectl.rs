@@ -513,6 +513,50 @@ fn policy_export_then_apply_changes_nothing_and_dry_runs_change_nothing() {
     );
 }
 
+/// #13: a policy naming users the forge does not have applies with one warning line per name
+/// on stderr, saying where; one that would hand the only force-push access to a typo is
+/// refused and changes nothing.
+#[test]
+fn regression_13_a_policy_naming_unknown_users_warns_and_refuses_a_lockout() {
+    let env = running();
+    env.forgectl_ok(["user", "add", "alice"]);
+    env.forgectl_ok(["repo", "create", "infra"]);
+    let file = env.path("policy.toml");
+    let write = |admins: &str, readers: &str| {
+        std::fs::write(
+            &file,
+            format!(
+                "[groups]\n\"@admins\" = [{admins}]\n\n[[rule]]\nrepos = [\"infra\"]\nperm = \"RW+\"\nusers = [\"@admins\"]\n\n[[rule]]\nrepos = [\"infra\"]\nperm = \"R\"\nusers = [{readers}]\n"
+            ),
+        )
+        .unwrap();
+    };
+    let apply = || env.forgectl(["policy", "apply", file.to_str().unwrap()]);
+    write("\"alice\", \"dave\"", "\"erin\", \"alice\"");
+    let applied = apply();
+    assert_eq!(applied.code, Some(0), "{applied}");
+    assert_eq!(
+        applied.stderr,
+        "forgectl: warning: 'dave' (group @admins) is not a user of this forge; add it with 'forgectl user add', or fix the name\n\
+         forgectl: warning: 'erin' (policy.toml line 9) is not a user of this forge; add it with 'forgectl user add', or fix the name\n",
+        "{applied}"
+    );
+    let before = env.forgectl_ok(["policy", "export"]).stdout;
+    write("\"alcie\"", "\"alice\"");
+    let refused = apply();
+    assert_eq!(refused.code, Some(1), "{refused}");
+    assert_eq!(
+        refused.stderr,
+        "forgectl: the policy gives force push (RW+) on 'infra' only to 'alcie', not users of this forge, and takes it from those who hold it now; nothing was changed: fix the name, or add the user first with 'forgectl user add'\n",
+        "{refused}"
+    );
+    assert_eq!(env.forgectl_ok(["policy", "export"]).stdout, before);
+    env.forgectl_ok(["user", "add", "alcie"]);
+    let now = apply();
+    assert_eq!(now.code, Some(0), "once the user exists it applies\n{now}");
+    assert_eq!(now.stderr, "", "{now}");
+}
+
 #[test]
 fn keys_get_a_title_and_an_expiry_and_list_shows_them() {
     let env = running();

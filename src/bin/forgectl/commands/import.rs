@@ -66,8 +66,7 @@ pub fn run(client: &Client, command: Command) -> Result<Code, Failure> {
         dry_run,
         replace,
     };
-    let (lines, applied) =
-        ask!(client, request, Response::Changes { lines, applied } => (lines, applied));
-    super::policy::print_changes(&lines, applied);
+    let (lines, applied, warnings) = ask!(client, request, Response::Changes { lines, applied, warnings } => (lines, applied, warnings));
+    super::policy::print_changes(&lines, applied, &warnings);
     Ok(Code::Success)
 }

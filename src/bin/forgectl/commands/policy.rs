@@ -26,16 +26,19 @@ pub fn run(client: &Client, command: Command) -> Result<Code, Failure> {
                 .map_or("-".into(), |n| n.to_string_lossy().into_owned());
             let document = Document::from_toml(&text, &name)?;
             let request = Request::PolicyApply { document, dry_run };
-            let (lines, applied) =
-                ask!(client, request, Response::Changes { lines, applied } => (lines, applied));
-            print_changes(&lines, applied);
+            let (lines, applied, warnings) = ask!(client, request, Response::Changes { lines, applied, warnings } => (lines, applied, warnings));
+            print_changes(&lines, applied, &warnings);
         }
     }
     Ok(Code::Success)
 }
 
-/// Prints what a policy change changed, or would change.
-pub fn print_changes(lines: &[String], applied: bool) {
+/// Prints what a policy change changed, or would change, after its warnings (on stderr, one
+/// line each).
+pub fn print_changes(lines: &[String], applied: bool, warnings: &[String]) {
+    for warning in warnings {
+        eprintln!("forgectl: warning: {}", Escaped(warning));
+    }
     for line in lines {
         println!("{}", Escaped(line));
     }
@@ -50,8 +53,8 @@ pub fn print_changes(lines: &[String], applied: bool) {
 /// replacing an earlier protection of the same branch (or the tags).
 pub fn protect(client: &Client, args: ProtectArgs) -> Result<Code, Failure> {
     let rules = shortcuts::protection(args.repo.as_str(), args.branch.as_deref(), &args.pushers);
-    let (lines, applied) = ask!(client, Request::PrependRules { rules }, Response::Changes { lines, applied } => (lines, applied));
-    print_changes(&lines, applied);
+    let (lines, applied, warnings) = ask!(client, Request::PrependRules { rules }, Response::Changes { lines, applied, warnings } => (lines, applied, warnings));
+    print_changes(&lines, applied, &warnings);
     Ok(Code::Success)
 }
 
@@ -61,8 +64,7 @@ pub fn unprotect(client: &Client, args: UnprotectArgs) -> Result<Code, Failure> 
         repo: args.repo,
         branch: args.branch,
     };
-    let (lines, applied) =
-        ask!(client, request, Response::Changes { lines, applied } => (lines, applied));
-    print_changes(&lines, applied);
+    let (lines, applied, warnings) = ask!(client, request, Response::Changes { lines, applied, warnings } => (lines, applied, warnings));
+    print_changes(&lines, applied, &warnings);
     Ok(Code::Success)
 }
