@@ -84,15 +84,21 @@ forge_env_show_log() {
 
 # --- set-up -----------------------------------------------------------------------------------
 
-# forge_env_init STATE BIN
+# forge_env_init STATE BIN [keep]
 # Sets the paths for state folder STATE and the binaries in BIN, checks them, and makes STATE an
-# empty folder (mode 700). STATE is wiped if it exists.
+# empty folder (mode 700). STATE is wiped if it exists, unless the third argument is "keep":
+# then what it holds (database, repositories, keys, logs) is kept and only the client's
+# ssh_config, which names the last run's port, is started anew.
 forge_env_init() {
-    local state="$1" bin="$2"
+    local state="$1" bin="$2" keep="${3:-}"
     [[ "$state" == /* ]] || state="$PWD/$state"
     FORGE_ENV_USER="$(id -un)"
     FORGE_ENV_BIN="$(cd "$bin" && pwd -P)" || forge_env_die "no binaries folder $bin; build first"
-    rm -rf -- "$state"
+    if [[ "$keep" == keep ]]; then
+        rm -f -- "$state/ssh_config"
+    else
+        rm -rf -- "$state"
+    fi
     mkdir -p -- "$state"
     chmod 700 -- "$state"
     FORGE_ENV_STATE="$(cd "$state" && pwd -P)"

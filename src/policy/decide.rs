@@ -490,9 +490,9 @@ mod tests {
         let intern = decide("intern", &ff);
         assert!(!intern.allowed);
         assert!(
-            intern
-                .reason
-                .starts_with("denied by rule 1 '- refs/heads/main$ = intern'"),
+            intern.reason.starts_with(
+                "denied by rule '- refs/heads/main$ = intern' on 'acme/widgets' (test rule 1)"
+            ),
             "{}",
             intern.reason
         );
@@ -533,7 +533,9 @@ mod tests {
         let secret = decide(Some(&["src/lib.rs", "secrets/token"]));
         assert!(!secret.allowed);
         assert!(
-            secret.reason.starts_with("secrets/token: denied by rule 2"),
+            secret.reason.starts_with(
+                "secrets/token: denied by rule '- VREF/NAME/secrets/ = alice' on 'acme/widgets' (test rule 2)"
+            ),
             "{}",
             secret.reason
         );

@@ -343,6 +343,107 @@ impl Document {
         text
     }
 
+    /// Returns every plain user name the document names, with where: `group @devs` for a
+    /// group's member, the rule's source (`policy.toml line 3`) for a rule's; each (name,
+    /// where) once, in the document's order. `@` names are not users.
+    pub fn named_users(&self) -> Vec<(String, String)> {
+        let mut named: Vec<(String, String)> = Vec::new();
+        let mut push = |name: &str, place: String| {
+            if !name.starts_with('@') && !named.iter().any(|(n, p)| n == name && *p == place) {
+                named.push((name.to_owned(), place));
+            }
+        };
+        for (group, members) in &self.user_groups {
+            for member in members {
+                push(member, format!("group {group}"));
+            }
+        }
+        for rule in &self.rules {
+            push(&rule.who, rule.source.clone());
+        }
+        named
+    }
+
+    /// Returns the repository specs whose force-push rules (`RW+`, the level `forgectl grant
+    /// ... admin` gives) reach a user of the forge in this policy but, in `new`, name only
+    /// users that `is_user` does not know, each with those names: applying `new` would take
+    /// that access from whoever holds it now and give it to no one, which is what a typo in
+    /// the one admin's name does (#13). A spec that `new` gives no force-push rule at all is
+    /// not counted: dropping one is a choice, not a typo.
+    pub fn lockouts(
+        &self,
+        new: &Document,
+        is_user: impl Fn(&str) -> bool,
+    ) -> Vec<(String, Vec<String>)> {
+        let mut found: Vec<(String, Vec<String>)> = Vec::new();
+        for rule in new.rules.iter().filter(|rule| is_force(rule)) {
+            if found.iter().any(|(repo, _)| *repo == rule.repo)
+                || !self.force_reaches_someone(&rule.repo, &is_user)
+                || new.force_reaches_someone(&rule.repo, &is_user)
+            {
+                continue;
+            }
+            let names = new
+                .rules
+                .iter()
+                .filter(|r| r.repo == rule.repo && is_force(r))
+                .flat_map(|r| new.members(&r.who))
+                .fold(Vec::new(), |mut names, name| {
+                    if !names.contains(&name) {
+                        names.push(name);
+                    }
+                    names
+                });
+            found.push((rule.repo.clone(), names));
+        }
+        found
+    }
+
+    /// Returns whether a force-push rule on `repo` names a known user, a group holding one,
+    /// `@all` or a role (`@CREATOR`, `@WRITERS`: held by whoever the repository gives it).
+    fn force_reaches_someone(&self, repo: &str, is_user: &impl Fn(&str) -> bool) -> bool {
+        self.rules
+            .iter()
+            .filter(|rule| rule.repo == repo && is_force(rule))
+            .any(|rule| {
+                let who = rule.who.as_str();
+                let special = who == "@all"
+                    || who
+                        .strip_prefix('@')
+                        .is_some_and(|name| name.bytes().all(|b| b.is_ascii_uppercase()));
+                special || self.members(who).iter().any(|name| is_user(name))
+            })
+    }
+
+    /// Returns the plain user names `who` stands for: itself, or a group's members, groups in
+    /// groups followed to a bounded depth.
+    fn members(&self, who: &str) -> Vec<String> {
+        let mut names = Vec::new();
+        let mut todo = vec![(who.to_owned(), 0)];
+        while let Some((name, depth)) = todo.pop() {
+            if !name.starts_with('@') {
+                names.push(name);
+            } else if depth < 8
+                && let Some(members) = self.user_groups.get(&name)
+            {
+                todo.extend(members.iter().map(|m| (m.clone(), depth + 1)));
+            }
+        }
+        names
+    }
+
+    /// Returns what replacing this policy with `new` would lose or change, as [`Document::diff`]
+    /// lines, when this one holds anything (groups, rules, options or roles); empty when it is
+    /// empty or nothing changes.
+    ///
+    /// An import replaces the policy whole: this is what it must not do unasked (#13).
+    pub fn replaced_by(&self, new: &Document) -> Vec<String> {
+        if *self == Document::default() {
+            return Vec::new();
+        }
+        self.diff(new)
+    }
+
     /// Returns what applying `new` over this document changes, one line each; empty when
     /// nothing changes (sources and numbering aside, order included).
     pub fn diff(&self, new: &Document) -> Vec<String> {
@@ -387,6 +488,11 @@ impl Document {
         diff_ordered(&mut lines, &self.options, &new.options, option_text);
         lines
     }
+}
+
+/// Returns whether a rule gives force push (`RW+`...), the `admin` level of a grant.
+fn is_force(rule: &RuleRow) -> bool {
+    rule.perm.starts_with("RW+")
 }
 
 /// Appends `- old` and `+ new` lines for two ordered lists that differ, by a longest common
@@ -493,6 +599,71 @@ repos = ["docs"]
 name = "deny-rules"
 value = "1"
 "#;
+
+    #[test]
+    fn named_users_are_the_plain_names_of_groups_and_rules_with_where() {
+        let text = "[groups]\n\"@devs\" = [\"alice\", \"@ops\"]\n\"@ops\" = [\"bob\"]\n\n\
+                    [[rule]]\nrepos = [\"x\"]\nperm = \"RW\"\nusers = [\"carol\", \"@devs\", \"alice\"]\n";
+        let document = Document::from_toml(text, "p.toml").unwrap();
+        let expected: Vec<(String, String)> = [
+            ("alice", "group @devs"),
+            ("bob", "group @ops"),
+            ("carol", "p.toml line 5"),
+            ("alice", "p.toml line 5"),
+        ]
+        .iter()
+        .map(|(n, w)| ((*n).to_owned(), (*w).to_owned()))
+        .collect();
+        let named = document.named_users();
+        assert_eq!(named, expected);
+    }
+
+    #[test]
+    fn a_force_push_grant_moved_to_only_unknown_names_is_a_lockout() {
+        let policy = |admins: &str, extra: &str| {
+            let text = format!(
+                "[groups]\n\"@admins\" = [{admins}]\n\n[[rule]]\nrepos = [\"infra\"]\n\
+                 perm = \"RW+\"\nusers = [\"@admins\"]\n{extra}"
+            );
+            Document::from_toml(&text, "p.toml").unwrap()
+        };
+        let known = |name: &str| ["alice", "bob"].contains(&name);
+        let now = policy("\"alice\"", "");
+        let lockouts = |new: &Document| now.lockouts(new, known);
+        assert_eq!(
+            lockouts(&policy("\"alcie\"", "")),
+            [("infra".to_owned(), vec!["alcie".to_owned()])],
+            "a typo in the one admin's name"
+        );
+        for (admins, extra, why) in [
+            ("\"alice\"", "", "nothing changes"),
+            ("\"bob\"", "", "another known admin"),
+            ("\"alcie\", \"bob\"", "", "one of them is known"),
+            (
+                "\"alcie\"",
+                "\n[[rule]]\nrepos = [\"infra\"]\nperm = \"RW+\"\nusers = [\"@WRITERS\"]\n",
+                "a role holds it",
+            ),
+        ] {
+            assert!(lockouts(&policy(admins, extra)).is_empty(), "{why}");
+        }
+        let dropped = Document::from_toml(
+            "[[rule]]\nrepos = [\"infra\"]\nperm = \"RW\"\nusers = [\"alcie\"]\n",
+            "p.toml",
+        )
+        .unwrap();
+        assert!(
+            lockouts(&dropped).is_empty(),
+            "no force-push rule left is a choice, not a typo"
+        );
+        let nobody_before = policy("\"zed\"", "");
+        assert!(
+            nobody_before
+                .lockouts(&policy("\"zod\"", ""), known)
+                .is_empty(),
+            "nobody known held it before, so nobody is locked out"
+        );
+    }
 
     #[test]
     fn entries_expand_into_numbered_rows_with_their_line() {

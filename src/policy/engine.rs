@@ -158,12 +158,15 @@ impl Verdict<'_> {
     }
 
     /// Returns the reason in words, for a refused push or `forgectl access --explain`.
+    ///
+    /// A rule is shown by its text and where it came from (`policy.toml line 9`, `forgectl
+    /// grant`, `gitolite.conf line 3`), never by its internal number, which means nothing to
+    /// a person (#13).
     pub fn reason(&self) -> String {
         match self.by {
             By::Rule(rule) => format!(
-                "{} by rule {} '{} {} = {}' on '{}' ({})",
+                "{} by rule '{} {} = {}' on '{}' ({})",
                 if self.allowed { "allowed" } else { "denied" },
-                rule.seq,
                 rule.perm,
                 rule.refex.as_str(),
                 rule.who,

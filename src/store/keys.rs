@@ -2,7 +2,7 @@
 
 use super::fingerprints::{self, Holder};
 use super::{Error, Store, now, parse_stored, stored_instant, stored_time};
-use crate::types::keys::{Fingerprint, KeyId, PublicKey, Title};
+use crate::types::keys::{Fingerprint, KeyId, KeyRef, PublicKey, Title};
 use crate::types::timestamp::Timestamp;
 use crate::types::user_name::UserName;
 use rusqlite::{OptionalExtension, Row, Transaction, params};
@@ -287,22 +287,26 @@ impl Store {
         rows.map(|row| to_key_record(row?)).collect()
     }
 
-    /// Removes the key with `fingerprint` and returns it as it was listed.
-    pub fn remove_key(&self, fingerprint: &Fingerprint) -> Result<KeyRecord, Error> {
+    /// Removes the key named by its id or fingerprint and returns it as it was listed.
+    pub fn remove_key(&self, key: &KeyRef) -> Result<KeyRecord, Error> {
+        let (id, fingerprint) = match key {
+            KeyRef::Id(id) => (Some(id.get()), None),
+            KeyRef::Fingerprint(fingerprint) => (None, Some(fingerprint.as_str())),
+        };
         let mut connection = self.lock();
         let transaction = connection.transaction()?;
         let info = transaction
             .query_row(
                 &format!(
                     "SELECT {KEY_COLUMNS} FROM keys k JOIN users u ON u.id = k.user_id \
-                     WHERE k.fingerprint = ?1"
+                     WHERE k.id = ?1 OR k.fingerprint = ?2"
                 ),
-                [fingerprint.as_str()],
+                params![id, fingerprint],
                 key_info,
             )
             .optional()?
             .ok_or_else(|| Error::NotFound {
-                what: format!("key {fingerprint}"),
+                what: format!("key {key}"),
             })?;
         transaction.execute("DELETE FROM keys WHERE id = ?1", [info.id])?;
         super::admin_audit::commit(transaction)?;

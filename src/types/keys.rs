@@ -95,6 +95,14 @@ pub enum Error {
         /// The argument as given, escaped and shortened for display.
         arg: String,
     },
+    /// A key named on the command line is neither `key-<n>`, `<n>` nor a fingerprint.
+    #[error(
+        "'{arg}' names no key: give its id as 'forgectl key list' shows it (key-17, or 17) or its SHA256 fingerprint"
+    )]
+    BadKeyRef {
+        /// The argument as given, escaped and shortened for display.
+        arg: String,
+    },
     /// A fingerprint uses a hash other than SHA256 (say, `MD5:` from an old ssh-keygen).
     #[error(
         "fingerprint '{fingerprint}' is not a SHA256 fingerprint; get one with 'ssh-keygen -l -E sha256 -f KEY'"
@@ -320,6 +328,59 @@ impl FromStr for KeyId {
 
     fn from_str(arg: &str) -> Result<KeyId, Error> {
         KeyId::parse_arg(arg)
+    }
+}
+
+/// A key as an admin names it: the id `forgectl key list` shows (`key-17`, or `17` as its JSON
+/// has it) or its SHA256 fingerprint.
+///
+/// Serialized as that text (`"key-17"` or `"SHA256:..."`), so a fingerprint sent by an older
+/// forgectl still reads.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum KeyRef {
+    /// The key with this id.
+    Id(KeyId),
+    /// The key with this fingerprint.
+    Fingerprint(Fingerprint),
+}
+
+impl KeyRef {
+    /// Parses `key-17`, `17` or a fingerprint such as `SHA256:FQXBZx...CKJsQ`.
+    ///
+    /// Anything starting with `SHA256:` or another hash's prefix is read as a fingerprint, so
+    /// its error is the fingerprint's.
+    pub fn parse(arg: &str) -> Result<KeyRef, Error> {
+        if arg.contains(':') {
+            return Fingerprint::parse(arg).map(KeyRef::Fingerprint);
+        }
+        let digits = arg.strip_prefix("key-").unwrap_or(arg);
+        positive_id(digits)
+            .map(|id| KeyRef::Id(KeyId(id)))
+            .ok_or_else(|| Error::BadKeyRef { arg: shown(arg) })
+    }
+}
+
+impl fmt::Display for KeyRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeyRef::Id(id) => id.fmt(f),
+            KeyRef::Fingerprint(fingerprint) => f.write_str(fingerprint.as_str()),
+        }
+    }
+}
+
+impl TryFrom<String> for KeyRef {
+    type Error = Error;
+
+    fn try_from(text: String) -> Result<KeyRef, Error> {
+        KeyRef::parse(&text)
+    }
+}
+
+impl From<KeyRef> for String {
+    fn from(key: KeyRef) -> String {
+        key.to_string()
     }
 }
 
@@ -1640,6 +1701,42 @@ pub(crate) mod tests {
         assert_eq!(serde_json::from_str::<KeyId>("17").unwrap(), id);
         assert!(serde_json::from_str::<KeyId>("\"key-17\"").is_err());
         assert!(KeyId::new(2) > KeyId::new(1));
+    }
+
+    #[test]
+    fn key_refs_are_ids_as_key_list_shows_them_or_fingerprints() {
+        let valid = [
+            ("key-17", KeyRef::Id(KeyId(17))),
+            ("17", KeyRef::Id(KeyId(17))),
+            (
+                ED25519_FP,
+                KeyRef::Fingerprint(Fingerprint::parse(ED25519_FP).unwrap()),
+            ),
+        ];
+        for (arg, expected) in valid {
+            assert_eq!(KeyRef::parse(arg).unwrap(), expected, "{arg}");
+        }
+        assert_eq!(KeyRef::parse("17").unwrap().to_string(), "key-17");
+        let invalid = [
+            ("", "names no key"),
+            ("key-", "names no key"),
+            ("key-0", "names no key"),
+            ("017", "names no key"),
+            ("-3", "names no key"),
+            ("alice", "names no key"),
+            ("key-17 ", "names no key"),
+            ("SHA256:nope", "not an OpenSSH fingerprint"),
+            ("MD5:aa:bb", "not a SHA256 fingerprint"),
+        ];
+        for (arg, expected) in invalid {
+            let error = KeyRef::parse(arg).unwrap_err().to_string();
+            assert!(error.contains(expected), "{arg:?}: {error}");
+        }
+        let json = serde_json::to_string(&KeyRef::parse("key-5").unwrap()).unwrap();
+        assert_eq!(json, "\"key-5\"");
+        let back: KeyRef = serde_json::from_str(&format!("\"{ED25519_FP}\"")).unwrap();
+        assert_eq!(back.to_string(), ED25519_FP);
+        assert!(serde_json::from_str::<KeyRef>("\"bob\"").is_err());
     }
 
     #[test]

@@ -25,7 +25,26 @@ const RETRY_PAUSE: Duration = Duration::from_millis(300);
 /// Why a question to `forged` got no usable answer.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The socket could not be reached: forged is down, or the path is wrong.
+    /// No socket file at the path: forged (or its systemd socket unit) is not running, or the
+    /// configured path is wrong.
+    #[error(
+        "cannot reach forged at {}: no socket there; start it with 'systemctl start forged.socket' (or run forged), or check 'socket' in the config",
+        socket.display()
+    )]
+    NoSocket {
+        /// The socket path.
+        socket: PathBuf,
+    },
+    /// The socket file is there but nothing listens on it: forged stopped or crashed and left it.
+    #[error(
+        "cannot reach forged at {}: nothing listens on the socket (forged stopped or crashed); start it with 'systemctl start forged.socket' (or run forged), and see 'journalctl -u forged'",
+        socket.display()
+    )]
+    NotListening {
+        /// The socket path.
+        socket: PathBuf,
+    },
+    /// The socket could not be reached for another reason.
     #[error("cannot reach forged at {}", socket.display())]
     Unreachable {
         /// The socket path.
@@ -77,7 +96,10 @@ impl Error {
 impl Classify for Error {
     fn code(&self) -> Code {
         match self {
-            Error::Unreachable { .. } | Error::TimedOut { .. } => Code::Unavailable,
+            Error::NoSocket { .. }
+            | Error::NotListening { .. }
+            | Error::Unreachable { .. }
+            | Error::TimedOut { .. } => Code::Unavailable,
             Error::NoPermission { .. } => Code::Refused,
             Error::Answer { kind, .. } => match kind {
                 ErrorKind::Refused | ErrorKind::Denied | ErrorKind::Forbidden => Code::Refused,
@@ -176,9 +198,14 @@ impl Client {
                 ) =>
             {
                 std::thread::sleep(RETRY_PAUSE);
-                UnixStream::connect(&self.socket).map_err(|source| Error::Unreachable {
-                    socket: self.socket.clone(),
-                    source,
+                UnixStream::connect(&self.socket).map_err(|source| {
+                    let socket = self.socket.clone();
+                    match source.kind() {
+                        IoErrorKind::NotFound => Error::NoSocket { socket },
+                        IoErrorKind::ConnectionRefused => Error::NotListening { socket },
+                        IoErrorKind::PermissionDenied => Error::NoPermission { socket },
+                        _ => Error::Unreachable { socket, source },
+                    }
                 })
             }
             Err(source) => Err(Error::Unreachable {
@@ -295,7 +322,20 @@ mod tests {
         let busy = answer(ErrorKind::Busy, "");
         let dropped = Error::Protocol(wire::Error::Closed);
         let reset = Error::Protocol(wire::Error::Io(IoErrorKind::ConnectionReset.into()));
-        for error in [unreachable, timed_out, busy, dropped, reset] {
+        let socket = PathBuf::from("/run/forge/forged.sock");
+        let no_socket = Error::NoSocket {
+            socket: socket.clone(),
+        };
+        let not_listening = Error::NotListening { socket };
+        for error in [
+            unreachable,
+            timed_out,
+            busy,
+            dropped,
+            reset,
+            no_socket,
+            not_listening,
+        ] {
             assert_eq!(error.code(), Code::Unavailable, "{error}");
             assert!(error.is_unavailable());
             assert_eq!(error.remote_line(), exit::UNAVAILABLE_LINE);

@@ -4,7 +4,7 @@
 use crate::policy::{Access, ObjectId, RefName, RefUpdate};
 use crate::types::certs::{CaName, Principal};
 use crate::types::identity::Identity;
-use crate::types::keys::{Fingerprint, Title};
+use crate::types::keys::{KeyRef, Title};
 use crate::types::repo_name::RepoName;
 use crate::types::timestamp::Timestamp;
 use crate::types::user_name::UserName;
@@ -118,10 +118,11 @@ pub enum Request {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         unused_since: Option<Timestamp>,
     },
-    /// Remove a key. `{"v":1,"op":"key_remove","fingerprint":"SHA256:FQXBZxl8kfUh6i5NkyCQZLy5lFJiTHfRpXeZE5CKJsQ"}`
+    /// Remove a key. `{"v":1,"op":"key_remove","key":"key-17"}` or `{"v":1,"op":"key_remove","key":"SHA256:FQXBZxl8kfUh6i5NkyCQZLy5lFJiTHfRpXeZE5CKJsQ"}`
     KeyRemove {
-        /// The key's fingerprint.
-        fingerprint: Fingerprint,
+        /// The key: its id (`"key-17"`) or its fingerprint; older clients send `fingerprint`.
+        #[serde(alias = "fingerprint")]
+        key: KeyRef,
     },
     /// Create a repository. `{"v":1,"op":"repo_create","repo":"acme/widgets","description":"","public":false}`
     RepoCreate {
@@ -227,7 +228,7 @@ pub enum Request {
         branch: Option<String>,
     },
     /// Import users, keys and a policy (`forgectl import gitolite`), in one transaction.
-    /// `{"v":1,"op":"import","users":["alice"],"keys":[["alice","ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKWdBCWIAVdUijgQgfx7slfgwTxC0SCaU8fqHAQdPlcM alice@laptop"]],"document":{"user_groups":{"@devs":["alice","bob"]},"repo_groups":{},"rules":[{"seq":1,"repo":"acme/widgets","who":"@devs","perm":"RW+","refex":"refs/.*","source":"policy.toml line 3"}],"options":[],"roles":[]},"dry_run":false}`
+    /// `{"v":1,"op":"import","users":["alice"],"keys":[["alice","ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKWdBCWIAVdUijgQgfx7slfgwTxC0SCaU8fqHAQdPlcM alice@laptop"]],"document":{"user_groups":{"@devs":["alice","bob"]},"repo_groups":{},"rules":[{"seq":1,"repo":"acme/widgets","who":"@devs","perm":"RW+","refex":"refs/.*","source":"policy.toml line 3"}],"options":[],"roles":[]},"dry_run":false,"replace":false}`
     Import {
         /// Users to add when missing.
         users: Vec<UserName>,
@@ -240,6 +241,10 @@ pub enum Request {
         document: crate::policy::document::Document,
         /// Only show the changes.
         dry_run: bool,
+        /// Replace a policy the forge holds already; without it, an import that would change
+        /// one is refused (#13).
+        #[serde(default)]
+        replace: bool,
     },
     /// The newest recorded ref updates. `{"v":1,"op":"audit","repo":null,"user":"alice","limit":50}`
     Audit {

@@ -71,7 +71,7 @@ pub enum Response {
         repos: Vec<RepoInfo>,
     },
     /// An access decision explained, as `gitolite access` prints it and in words.
-    /// `{"v":1,"answer":"explained","allowed":true,"line":"refs/.*","reason":"allowed by rule 3 'RW+ refs/.* = alice' on 'foo' (policy.toml line 9)"}`
+    /// `{"v":1,"answer":"explained","allowed":true,"line":"refs/.*","reason":"allowed by rule 'RW+ refs/.* = alice' on 'foo' (policy.toml line 9)"}`
     Explained {
         /// Whether it is allowed.
         allowed: bool,
@@ -99,6 +99,10 @@ pub enum Response {
         lines: Vec<String>,
         /// Whether it was applied.
         applied: bool,
+        /// What the admin should know but did not stop the change, one line each: a user name
+        /// the policy names that is not a user of the forge, say (#13).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        warnings: Vec<String>,
     },
     /// Audit entries, newest first. `{"v":1,"answer":"audit","entries":[{"id":7,"time":"2026-12-04T09:30:00Z","user":"alice","key":17,"ca":null,"repo":"acme/widgets","ref_name":"refs/heads/main","old":"1f7c2a9d0b3e4c5f6a7b8c9d0e1f2a3b4c5d6e7f","new":"8a9b0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b","kind":"fast_forward","session":"5f0c2d4e18a3f601b7d94e2a0c6f1b38"}]}`
     Audit {

@@ -117,6 +117,64 @@ fn a_key_belongs_to_one_user_and_bad_keys_are_refused() {
         .code(1);
 }
 
+/// #13: `key remove` takes the id `key list` shows (`key-1`), the plain number its JSON has,
+/// or the fingerprint; a bad or unknown one changes nothing.
+#[test]
+fn regression_13_key_remove_takes_the_id_key_list_shows() {
+    let env = running();
+    env.forgectl_ok(["user", "add", "alice"]);
+    for name in ["one", "two", "three"] {
+        let public = format!("{}.pub", env.make_key(name).display());
+        env.forgectl_ok(["key", "add", "alice", &public]);
+    }
+    let table = env.forgectl_ok(["key", "list"]).stdout;
+    let shown: Vec<&str> = table
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.split_whitespace().nth(1))
+        .collect();
+    assert_eq!(shown, ["key-1", "key-2", "key-3"], "{table}");
+    let listed = env.forgectl_ok(["key", "list", "--json"]);
+    let keys: serde_json::Value = serde_json::from_str(&listed.stdout).unwrap();
+    let third = keys[2]["fingerprint"].as_str().unwrap().to_owned();
+
+    for bad in ["key-0", "alice", "key-2x"] {
+        forgectl(&env)
+            .args(["key", "remove", bad])
+            .assert()
+            .code(1)
+            .stderr(predicates::str::contains(
+                "names no key: give its id as 'forgectl key list' shows it",
+            ));
+    }
+    forgectl(&env)
+        .args(["key", "remove", "key-9"])
+        .assert()
+        .code(1)
+        .stderr("forgectl: key key-9 does not exist\n");
+    forgectl(&env)
+        .args(["key", "remove", "key-2"])
+        .assert()
+        .success()
+        .stdout(predicates::str::starts_with("removed key-2 SHA256:"));
+    forgectl(&env)
+        .args(["key", "remove", "1"])
+        .assert()
+        .success()
+        .stdout(predicates::str::starts_with("removed key-1 SHA256:"));
+    forgectl(&env)
+        .args(["key", "remove", "key-1"])
+        .assert()
+        .code(1);
+    forgectl(&env)
+        .args(["key", "remove", &third])
+        .assert()
+        .success()
+        .stdout(format!("removed key-3 {third} of 'alice'\n"));
+    let left = env.forgectl_ok(["key", "list", "--json"]).stdout;
+    assert_eq!(left.trim(), "[]");
+}
+
 #[test]
 fn repository_names_are_checked_and_case_collisions_refused() {
     let env = running();
@@ -182,6 +240,12 @@ fn access_explains_and_exits_by_the_decision() {
         .code(1)
         .stdout("W any docs alice DENIED by fallthru\n");
     env.forgectl_ok(["grant", "secret", "alice", "read"]);
+    // #13: a rule is shown by where it came from, not by its internal number (1099511627776).
+    forgectl(&env)
+        .args(["access", "alice", "secret", "R", "--explain"])
+        .assert()
+        .code(0)
+        .stdout("refs/.*\nallowed by rule 'R refs/.* = alice' on 'secret' (forgectl grant)\n");
     forgectl(&env)
         .args(["access", "alice", "secret", "W", "main", "--explain"])
         .assert()
@@ -280,18 +344,34 @@ fn assert_strict_forced_command(line: &str, env: &TestEnv) {
     assert!(!blob.contains(' '), "no comment is copied");
 }
 
+/// #13: the line says how to start forged, and tells a missing socket from one nobody listens
+/// on.
 #[test]
 fn an_unreachable_forged_exits_75_with_one_line() {
     let env = TestEnv::new();
+    let socket = env.path("forged.sock");
     let outcome = env.forgectl(["user", "list"]);
     assert_eq!(outcome.code, Some(75), "{outcome}");
-    assert!(
-        outcome
-            .stderr
-            .starts_with("forgectl: cannot reach forged at "),
+    assert_eq!(
+        outcome.stderr,
+        format!(
+            "forgectl: cannot reach forged at {}: no socket there; start it with 'systemctl start forged.socket' (or run forged), or check 'socket' in the config\n",
+            socket.display()
+        ),
         "{outcome}"
     );
-    assert_eq!(outcome.stderr.lines().count(), 1, "{outcome}");
+    // A socket file left by a forged that died: refused, not missing.
+    drop(std::os::unix::net::UnixListener::bind(&socket).unwrap());
+    let outcome = env.forgectl(["user", "list"]);
+    assert_eq!(outcome.code, Some(75), "{outcome}");
+    assert_eq!(
+        outcome.stderr,
+        format!(
+            "forgectl: cannot reach forged at {}: nothing listens on the socket (forged stopped or crashed); start it with 'systemctl start forged.socket' (or run forged), and see 'journalctl -u forged'\n",
+            socket.display()
+        ),
+        "{outcome}"
+    );
 }
 
 #[test]
@@ -431,6 +511,50 @@ fn policy_export_then_apply_changes_nothing_and_dry_runs_change_nothing() {
         exported,
         "a refused file changes nothing"
     );
+}
+
+/// #13: a policy naming users the forge does not have applies with one warning line per name
+/// on stderr, saying where; one that would hand the only force-push access to a typo is
+/// refused and changes nothing.
+#[test]
+fn regression_13_a_policy_naming_unknown_users_warns_and_refuses_a_lockout() {
+    let env = running();
+    env.forgectl_ok(["user", "add", "alice"]);
+    env.forgectl_ok(["repo", "create", "infra"]);
+    let file = env.path("policy.toml");
+    let write = |admins: &str, readers: &str| {
+        std::fs::write(
+            &file,
+            format!(
+                "[groups]\n\"@admins\" = [{admins}]\n\n[[rule]]\nrepos = [\"infra\"]\nperm = \"RW+\"\nusers = [\"@admins\"]\n\n[[rule]]\nrepos = [\"infra\"]\nperm = \"R\"\nusers = [{readers}]\n"
+            ),
+        )
+        .unwrap();
+    };
+    let apply = || env.forgectl(["policy", "apply", file.to_str().unwrap()]);
+    write("\"alice\", \"dave\"", "\"erin\", \"alice\"");
+    let applied = apply();
+    assert_eq!(applied.code, Some(0), "{applied}");
+    assert_eq!(
+        applied.stderr,
+        "forgectl: warning: 'dave' (group @admins) is not a user of this forge; add it with 'forgectl user add', or fix the name\n\
+         forgectl: warning: 'erin' (policy.toml line 9) is not a user of this forge; add it with 'forgectl user add', or fix the name\n",
+        "{applied}"
+    );
+    let before = env.forgectl_ok(["policy", "export"]).stdout;
+    write("\"alcie\"", "\"alice\"");
+    let refused = apply();
+    assert_eq!(refused.code, Some(1), "{refused}");
+    assert_eq!(
+        refused.stderr,
+        "forgectl: the policy gives force push (RW+) on 'infra' only to 'alcie', not users of this forge, and takes it from those who hold it now; nothing was changed: fix the name, or add the user first with 'forgectl user add'\n",
+        "{refused}"
+    );
+    assert_eq!(env.forgectl_ok(["policy", "export"]).stdout, before);
+    env.forgectl_ok(["user", "add", "alcie"]);
+    let now = apply();
+    assert_eq!(now.code, Some(0), "once the user exists it applies\n{now}");
+    assert_eq!(now.stderr, "", "{now}");
 }
 
 #[test]

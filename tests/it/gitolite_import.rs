@@ -518,3 +518,56 @@ fn the_daemon_answers_access_questions_as_gitolite_does_after_an_import() {
         mismatches.join("\n")
     );
 }
+
+/// #13: an import into a forge that holds a policy already shows what it would change (what
+/// rules and groups go, what come) and changes nothing, unless `--replace`.
+#[test]
+fn regression_13_an_import_over_a_policy_shows_the_diff_and_needs_replace() {
+    let site = Site::new();
+    let env = running();
+    env.forgectl_ok(["user", "add", "dave"]);
+    env.forgectl_ok(["repo", "create", "infra"]);
+    let policy = env.path("policy.toml");
+    std::fs::write(
+        &policy,
+        "[groups]\n\"@ops\" = [\"dave\"]\n\n[[rule]]\nrepos = [\"infra\"]\nperm = \"RW+\"\nusers = [\"@ops\"]\n",
+    )
+    .unwrap();
+    env.forgectl_ok(["policy", "apply", policy.to_str().unwrap()]);
+    let before = state(&env);
+
+    let refused = env.forgectl(import_args(&site, &[]));
+    assert_eq!(refused.code, Some(1), "{refused}");
+    for line in [
+        "forgectl: the import would change the forge's policy so:",
+        "  - group @ops = dave",
+        "  + group @devs = alice bob",
+        "  - rule RW+ refs/.* = @ops on infra",
+        "  + rule RW+ refs/.* = @devs on widgets (at 11)",
+    ] {
+        assert!(
+            refused.stderr.lines().any(|l| l == line),
+            "{line:?} is not shown\n{refused}"
+        );
+    }
+    let last = refused.stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("forgectl: cannot import: the forge holds a policy already")
+            && last.ends_with("nothing was changed: pass --replace to replace it"),
+        "{refused}"
+    );
+    assert_eq!(refused.stdout, "", "{refused}");
+    assert_eq!(state(&env), before, "a refused import changed something");
+
+    let dry = env.forgectl(import_args(&site, &["--dry-run"]));
+    assert_eq!(dry.code, Some(0), "a dry run needs no --replace\n{dry}");
+    assert_eq!(state(&env), before, "a dry run changed something");
+
+    let replaced = env.forgectl(import_args(&site, &["--replace"]));
+    assert_eq!(replaced.code, Some(0), "{replaced}");
+    let exported = env.forgectl_ok(["policy", "export"]).stdout;
+    assert!(
+        exported.contains("\"@devs\"") && !exported.contains("\"@ops\""),
+        "--replace did not replace the policy\n{exported}"
+    );
+}

@@ -9,6 +9,7 @@
 mod common;
 
 mod admin_audit;
+mod demo_script;
 mod e2e_certs;
 mod e2e_clone;
 mod e2e_connections;

@@ -18,5 +18,9 @@ pub enum Command {
         /// Only print what would change
         #[arg(long)]
         dry_run: bool,
+        /// Replace the policy the forge holds already; without it, an import that would
+        /// change that policy shows what it would change and changes nothing
+        #[arg(long)]
+        replace: bool,
     },
 }

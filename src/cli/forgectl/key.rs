@@ -1,6 +1,6 @@
 //! `forgectl key add|list|remove`.
 
-use crate::types::keys::{Fingerprint, Title};
+use crate::types::keys::{KeyRef, Title};
 use crate::types::timestamp::Timestamp;
 use crate::types::user_name::UserName;
 use std::path::PathBuf;
@@ -45,8 +45,9 @@ pub enum Command {
     },
     /// Remove a key; it is refused at the next login
     Remove {
-        /// The key's SHA256 fingerprint, as `forgectl key list` shows it
-        #[arg(value_parser = Fingerprint::parse)]
-        fingerprint: Fingerprint,
+        /// The key: its id as `forgectl key list` shows it (key-17, or 17), or its SHA256
+        /// fingerprint
+        #[arg(value_name = "KEY", value_parser = KeyRef::parse)]
+        key: KeyRef,
     },
 }

@@ -6,7 +6,7 @@ use super::{creation, listing};
 use crate::daemon::disk;
 use crate::daemon::state::Daemon;
 use crate::policy::Access;
-use crate::types::keys::{self, Fingerprint, PublicKey, Title};
+use crate::types::keys::{self, KeyRef, PublicKey, Title};
 use crate::types::repo_name::RepoName;
 use crate::types::sshd_line;
 use crate::types::timestamp::Timestamp;
@@ -88,8 +88,8 @@ pub(super) fn key_list(
     })
 }
 
-pub(super) fn key_remove(daemon: &Daemon, fingerprint: Fingerprint) -> Handled {
-    let info = daemon.store.remove_key(&fingerprint)?;
+pub(super) fn key_remove(daemon: &Daemon, key: KeyRef) -> Handled {
+    let info = daemon.store.remove_key(&key)?;
     tracing::info!(user = %info.user, key = %info.id, fingerprint = %info.fingerprint, "key removed");
     Ok(Response::Keys {
         keys: vec![listing::key(info)],

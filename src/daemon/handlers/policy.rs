@@ -10,6 +10,7 @@ use crate::policy::{Need, RepoState};
 use crate::types::identity::Identity;
 use crate::types::keys::PublicKey;
 use crate::types::repo_name::RepoName;
+use crate::types::shown::shown;
 use crate::types::user_name::UserName;
 use crate::wire::{Response, RoleChange};
 
@@ -81,6 +82,9 @@ pub(super) fn roles(daemon: &Daemon, repo: RepoName, change: RoleChange) -> Hand
             }
             crate::policy::Subject::parse(member).map_err(|e| Failure::refused(e.to_string()))?;
             let add = matches!(change, RoleChange::Add { .. });
+            if add {
+                known_member(daemon, member)?;
+            }
             daemon.store.set_role(&repo, role, member, add)?;
             tracing::info!(repo = %repo, role = %crate::types::shown::Escaped(role), member = %crate::types::shown::Escaped(member), add, "role changed");
         }
@@ -95,6 +99,33 @@ pub(super) fn roles(daemon: &Daemon, repo: RepoName, change: RoleChange) -> Hand
     })
 }
 
+/// Refuses to hand a role to a user or `@group` that does not exist (#13): a role given to a
+/// name nobody holds yet would go to whoever is later added under it, and the one who typed it
+/// meant someone else. Taking a role away needs no such check.
+fn known_member(daemon: &Daemon, member: &str) -> Result<(), Failure> {
+    let known = match member.strip_prefix('@') {
+        Some(_) => {
+            member == "@all"
+                || daemon
+                    .store
+                    .policy_document()?
+                    .user_groups
+                    .contains_key(member)
+        }
+        None => match UserName::parse(member) {
+            Ok(user) => daemon.store.has_user(&user)?,
+            Err(_) => false,
+        },
+    };
+    if known {
+        return Ok(());
+    }
+    Err(Failure::refused(format!(
+        "'{}' is not a user or a group of this forge; check the name",
+        shown(member)
+    )))
+}
+
 /// `policy_export`: the stored policy.
 pub(super) fn export(daemon: &Daemon) -> Handled {
     Ok(Response::Policy {
@@ -103,24 +134,72 @@ pub(super) fn export(daemon: &Daemon) -> Handled {
 }
 
 /// `policy_apply`: replace the policy in one transaction, or (dry run) say what would change.
+///
+/// A user name the policy names that is not a user of the forge gets a warning (the user may
+/// be added later); a change that would give a repository's force-push access (`RW+`) only
+/// to such names, taking it from the users who hold it now, is refused, dry run or not (#13).
 pub(super) fn apply(daemon: &Daemon, document: Document, dry_run: bool) -> Handled {
     document
         .to_parts()
         .map_err(|e| Failure::refused(format!("the policy is not valid: {e}")))?;
     let current = daemon.store.policy_document()?;
     let lines = current.diff(&document);
+    let users: std::collections::BTreeSet<String> = daemon
+        .store
+        .list_users()?
+        .into_iter()
+        .map(|user| user.name.to_string())
+        .collect();
+    let is_user = |name: &str| users.contains(name);
+    if !lines.is_empty()
+        && let Some((repo, names)) = current.lockouts(&document, is_user).into_iter().next()
+    {
+        return Err(Failure::refused(format!(
+            "the policy gives force push (RW+) on '{}' only to {}, not users of this forge, and takes it from those who hold it now; nothing was changed: fix the name, or add the user first with 'forgectl user add'",
+            shown(&repo),
+            names
+                .iter()
+                .map(|name| format!("'{}'", shown(name)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    let warnings = unknown_users(&document, is_user);
     if dry_run || lines.is_empty() {
         return Ok(Response::Changes {
             lines,
             applied: false,
+            warnings,
         });
     }
     daemon.store.replace_policy(&current, &document)?;
-    tracing::info!(changes = lines.len(), "policy applied");
+    tracing::info!(
+        changes = lines.len(),
+        unknown_users = warnings.len(),
+        "policy applied"
+    );
     Ok(Response::Changes {
         lines,
         applied: true,
+        warnings,
     })
+}
+
+/// Returns a line for each user name `document` names that `is_user` does not know, saying
+/// where it is.
+fn unknown_users(document: &Document, is_user: impl Fn(&str) -> bool) -> Vec<String> {
+    document
+        .named_users()
+        .into_iter()
+        .filter(|(name, _)| !is_user(name))
+        .map(|(name, place)| {
+            format!(
+                "'{}' ({}) is not a user of this forge; add it with 'forgectl user add', or fix the name",
+                shown(&name),
+                shown(&place)
+            )
+        })
+        .collect()
 }
 
 /// `prepend_rules`: put rules before every other rule, replacing the stored rules of the same
@@ -207,17 +286,28 @@ fn replaced(daemon: &Daemon, current: &Document, document: &Document) -> Handled
     Ok(Response::Changes {
         lines,
         applied: true,
+        warnings: Vec::new(),
     })
 }
 
-/// `import`: add missing users and keys, then replace the policy.
+/// How an import may treat the policy the forge holds.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Replace {
+    /// Only say what would change.
+    pub(super) dry_run: bool,
+    /// Replace a policy that holds anything (else such an import is refused).
+    pub(super) replace: bool,
+}
+
+/// `import`: add missing users and keys, then replace the policy; a policy the forge holds
+/// already is replaced only when asked (#13).
 pub(super) fn import(
     daemon: &Daemon,
     users: Vec<UserName>,
     keys: Vec<(UserName, String)>,
     repos: Vec<RepoName>,
     document: Document,
-    dry_run: bool,
+    Replace { dry_run, replace }: Replace,
 ) -> Handled {
     document
         .to_parts()
@@ -231,6 +321,12 @@ pub(super) fn import(
         })
         .collect::<Result<_, _>>()?;
     let current = daemon.store.policy_document()?;
+    let replaced = current.replaced_by(&document).len();
+    if replaced > 0 && !replace && !dry_run {
+        return Err(Failure::refused(format!(
+            "the forge holds a policy already, and the import would replace it ({replaced} change(s)); nothing was changed: see them with --dry-run, then pass --replace"
+        )));
+    }
     let mut lines = Vec::new();
     for user in &users {
         if !daemon.store.has_user(user)? {
@@ -261,6 +357,7 @@ pub(super) fn import(
         return Ok(Response::Changes {
             lines,
             applied: false,
+            warnings: Vec::new(),
         });
     }
     daemon.store.import(&users, &parsed, &current, &document)?;
@@ -271,5 +368,6 @@ pub(super) fn import(
     Ok(Response::Changes {
         lines,
         applied: true,
+        warnings: Vec::new(),
     })
 }

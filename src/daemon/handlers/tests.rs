@@ -1011,3 +1011,135 @@ fn a_denied_ref_update_is_recorded_with_where_its_rule_came_from_not_its_number(
         format!("'- refs/heads/main$ = @all' on 'acme/widgets' ({source})")
     );
 }
+
+/// An import request for `alice` and a policy giving `who` `RW` on acme/widgets.
+fn import_line(who: &str, dry_run: bool, replace: bool) -> String {
+    let document = serde_json::json!({
+        "user_groups": {}, "repo_groups": {}, "options": [], "roles": [],
+        "rules": [{"seq": 1, "repo": "acme/widgets", "who": who, "perm": "RW",
+                   "refex": "refs/.*", "source": "gitolite.conf line 2"}],
+    });
+    serde_json::json!({"op": "import", "users": ["alice"], "keys": [], "document": document,
+                       "dry_run": dry_run, "replace": replace})
+    .to_string()
+}
+
+// https://github.com/forge/forge/issues/13
+#[test]
+fn regression_13_an_import_replaces_a_policy_the_forge_holds_only_when_asked() {
+    let (forge, _, _) = Forge::with_alice_and_bob();
+    let applied = |answer: Response| matches!(answer, Response::Changes { applied: true, .. });
+    assert!(
+        applied(forge.ask(ADMIN, &import_line("alice", false, false))),
+        "an empty policy is no policy to lose"
+    );
+    assert!(
+        applied(forge.ask(ADMIN, &import_line("alice", false, false))),
+        "the same import again changes nothing, so it needs no --replace"
+    );
+    let before = forge.state();
+    let answer = forge.ask(ADMIN, &import_line("bob", false, false));
+    assert_eq!(error_kind(&answer), Some(ErrorKind::Refused), "{answer:?}");
+    let Response::Error { message, .. } = &answer else {
+        unreachable!()
+    };
+    assert!(message.contains("pass --replace"), "{message}");
+    assert_eq!(forge.state(), before, "a refused import changed something");
+    match forge.ask(ADMIN, &import_line("bob", true, false)) {
+        Response::Changes { lines, applied, .. } => {
+            assert!(!applied);
+            assert!(
+                lines.contains(&"- rule RW refs/.* = alice on acme/widgets".to_owned()),
+                "{lines:?}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(applied(forge.ask(ADMIN, &import_line("bob", false, true))));
+    assert_eq!(
+        rules_of(&forge),
+        [("bob".to_owned(), "RW".to_owned(), "refs/.*".to_owned())]
+    );
+}
+
+/// A `policy_apply` line: group `@admins` of `admins` holds `RW+` on acme/widgets.
+fn apply_line(admins: &[&str], dry_run: bool) -> String {
+    let document = serde_json::json!({
+        "user_groups": {"@admins": admins}, "repo_groups": {}, "options": [], "roles": [],
+        "rules": [{"seq": 1, "repo": "acme/widgets", "who": "@admins", "perm": "RW+",
+                   "refex": "refs/.*", "source": "policy.toml line 4"}],
+    });
+    serde_json::json!({"op": "policy_apply", "document": document, "dry_run": dry_run}).to_string()
+}
+
+// https://github.com/forge/forge/issues/13
+#[test]
+fn regression_13_unknown_user_names_in_a_policy_warn_and_a_lockout_by_typo_is_refused() {
+    let (forge, _, _) = Forge::with_alice_and_bob();
+    let answer = forge.ask(ADMIN, &apply_line(&["alice", "dave"], false));
+    let Response::Changes {
+        applied, warnings, ..
+    } = answer
+    else {
+        panic!("{answer:?}")
+    };
+    assert!(applied, "an unknown name alone does not stop a policy");
+    assert_eq!(
+        warnings,
+        [
+            "'dave' (group @admins) is not a user of this forge; add it with 'forgectl user add', or fix the name"
+        ]
+    );
+
+    // alice holds RW+ now; a policy whose only admin is a typo of her name would take it away.
+    let before = forge.state();
+    for dry_run in [true, false] {
+        let answer = forge.ask(ADMIN, &apply_line(&["alcie"], dry_run));
+        assert_eq!(error_kind(&answer), Some(ErrorKind::Refused), "{answer:?}");
+        let Response::Error { message, .. } = &answer else {
+            unreachable!()
+        };
+        assert!(
+            message.starts_with(
+                "the policy gives force push (RW+) on 'acme/widgets' only to 'alcie', not users of this forge"
+            ),
+            "{message}"
+        );
+    }
+    assert_eq!(forge.state(), before, "a refused policy changed something");
+    let answer = forge.ask(ADMIN, &apply_line(&["bob"], false));
+    assert!(
+        matches!(answer, Response::Changes { applied: true, ref warnings, .. } if warnings.is_empty()),
+        "{answer:?}"
+    );
+}
+
+// https://github.com/forge/forge/issues/13
+#[test]
+fn regression_13_a_role_is_given_only_to_a_user_or_group_that_exists() {
+    let (forge, _, _) = Forge::with_alice_and_bob();
+    let perms = |op: &str, member: &str| {
+        serde_json::json!({"op": "repo_perms", "repo": "acme/widgets",
+                           "change": {op: {"role": "READERS", "member": member}}})
+        .to_string()
+    };
+    let before = forge.state();
+    for member in ["bbo", "@nobody"] {
+        let answer = forge.ask(ADMIN, &perms("add", member));
+        assert_eq!(error_kind(&answer), Some(ErrorKind::Refused), "{answer:?}");
+        let Response::Error { message, .. } = &answer else {
+            unreachable!()
+        };
+        assert_eq!(
+            message,
+            &format!("'{member}' is not a user or a group of this forge; check the name")
+        );
+    }
+    assert_eq!(forge.state(), before);
+    for member in ["bob", "@all"] {
+        let answer = forge.ask(ADMIN, &perms("add", member));
+        assert!(matches!(answer, Response::Roles { .. }), "{answer:?}");
+    }
+    let answer = forge.ask(ADMIN, &perms("remove", "bob"));
+    assert!(matches!(answer, Response::Roles { .. }), "{answer:?}");
+}

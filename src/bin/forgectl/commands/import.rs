@@ -5,6 +5,7 @@ use forge::admin::progress::Progress;
 use forge::cli::forgectl::import::Command;
 use forge::exit::Context;
 use forge::exit::{Code, Failure};
+use forge::types::shown::Escaped;
 use forge::wire::client::Client;
 use forge::wire::{Request, Response};
 
@@ -14,6 +15,7 @@ pub fn run(client: &Client, command: Command) -> Result<Code, Failure> {
         keydir,
         partial,
         dry_run,
+        replace,
     } = command;
     let progress = Progress::new("import gitolite", 4);
     progress.set_message(format!("reading {}", conf.display()));
@@ -45,6 +47,22 @@ pub fn run(client: &Client, command: Command) -> Result<Code, Failure> {
         eprintln!("forgectl: {line}");
         return Ok(Code::Refused);
     }
+    if !replace && !dry_run {
+        let current =
+            ask!(client, Request::PolicyExport, Response::Policy { document } => document);
+        let lines = current.replaced_by(&prepared.document);
+        if !lines.is_empty() {
+            eprintln!("forgectl: the import would change the forge's policy so:");
+            for line in &lines {
+                eprintln!("  {}", Escaped(line));
+            }
+            eprintln!(
+                "forgectl: cannot import: the forge holds a policy already, and the import would replace it ({} change(s), listed above); nothing was changed: pass --replace to replace it",
+                lines.len()
+            );
+            return Ok(Code::Refused);
+        }
+    }
     progress.set_message(format!(
         "{} {} user(s), {} key(s), {} repositor(ies), {} rule(s) in forged",
         if dry_run { "comparing" } else { "importing" },
@@ -63,10 +81,10 @@ pub fn run(client: &Client, command: Command) -> Result<Code, Failure> {
         repos: prepared.repos,
         document: prepared.document,
         dry_run,
+        replace,
     };
-    let (lines, applied) =
-        ask!(client, request, Response::Changes { lines, applied } => (lines, applied));
+    let (lines, applied, warnings) = ask!(client, request, Response::Changes { lines, applied, warnings } => (lines, applied, warnings));
     progress.inc(1);
-    progress.finish(&super::policy::print_changes(&lines, applied));
+    progress.finish(&super::policy::print_changes(&lines, applied, &warnings));
     Ok(Code::Success)
 }

@@ -59,11 +59,15 @@ pub fn run(client: &Client, command: Command) -> Result<Code, Failure> {
                 output::lines(table::of(&keys));
             }
         }
-        Command::Remove { fingerprint } => {
-            let keys =
-                ask!(client, Request::KeyRemove { fingerprint }, Response::Keys { keys } => keys);
+        Command::Remove { key } => {
+            let keys = ask!(client, Request::KeyRemove { key }, Response::Keys { keys } => keys);
             for key in keys {
-                println!("removed key {} of '{}'", key.fingerprint, key.user);
+                println!(
+                    "removed key-{} {} of '{}'",
+                    key.id.get(),
+                    key.fingerprint,
+                    key.user
+                );
             }
         }
     }

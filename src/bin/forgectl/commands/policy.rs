@@ -37,18 +37,20 @@ pub fn run(client: &Client, command: Command) -> Result<Code, Failure> {
                 document.rules.len()
             ));
             let request = Request::PolicyApply { document, dry_run };
-            let (lines, applied) =
-                ask!(client, request, Response::Changes { lines, applied } => (lines, applied));
+            let (lines, applied, warnings) = ask!(client, request, Response::Changes { lines, applied, warnings } => (lines, applied, warnings));
             progress.inc(1);
-            progress.finish(&print_changes(&lines, applied));
+            progress.finish(&print_changes(&lines, applied, &warnings));
         }
     }
     Ok(Code::Success)
 }
 
-/// Prints what a policy change changed, or would change; returns the line that sums it up,
-/// for the caller to print last.
-pub fn print_changes(lines: &[String], applied: bool) -> String {
+/// Prints what a policy change changed, or would change, after its warnings (on stderr, one
+/// line each); returns the line that sums it up, for the caller to print last.
+pub fn print_changes(lines: &[String], applied: bool, warnings: &[String]) -> String {
+    for warning in warnings {
+        eprintln!("forgectl: warning: {}", Escaped(warning));
+    }
     for line in lines {
         println!("{}", Escaped(line));
     }
@@ -63,8 +65,8 @@ pub fn print_changes(lines: &[String], applied: bool) -> String {
 /// replacing an earlier protection of the same branch (or the tags).
 pub fn protect(client: &Client, args: ProtectArgs) -> Result<Code, Failure> {
     let rules = shortcuts::protection(args.repo.as_str(), args.branch.as_deref(), &args.pushers);
-    let (lines, applied) = ask!(client, Request::PrependRules { rules }, Response::Changes { lines, applied } => (lines, applied));
-    println!("{}", print_changes(&lines, applied));
+    let (lines, applied, warnings) = ask!(client, Request::PrependRules { rules }, Response::Changes { lines, applied, warnings } => (lines, applied, warnings));
+    println!("{}", print_changes(&lines, applied, &warnings));
     Ok(Code::Success)
 }
 
@@ -74,8 +76,7 @@ pub fn unprotect(client: &Client, args: UnprotectArgs) -> Result<Code, Failure> 
         repo: args.repo,
         branch: args.branch,
     };
-    let (lines, applied) =
-        ask!(client, request, Response::Changes { lines, applied } => (lines, applied));
-    println!("{}", print_changes(&lines, applied));
+    let (lines, applied, warnings) = ask!(client, request, Response::Changes { lines, applied, warnings } => (lines, applied, warnings));
+    println!("{}", print_changes(&lines, applied, &warnings));
     Ok(Code::Success)
 }
