@@ -5,6 +5,7 @@
 //! changes by asking forged over the socket.
 
 pub mod authorized_keys;
+pub mod backup;
 pub mod gitolite;
 pub mod input;
 pub mod progress;

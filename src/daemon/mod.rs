@@ -6,8 +6,9 @@
 
 mod creations;
 mod denials;
-mod disk;
+pub(crate) mod disk;
 mod error;
+mod gate;
 mod handlers;
 mod listener;
 mod peer;

@@ -56,6 +56,13 @@ impl Daemon {
             path: config.database.clone(),
             source,
         })?;
+        let maintenance = store.maintenance().map_err(|source| Error::Store {
+            path: config.database.clone(),
+            source,
+        })?;
+        if let Some(on) = &maintenance {
+            tracing::warn!(since = %on.since, message = %crate::types::shown::Escaped(&on.message), "maintenance mode is on: pushes and changes are refused");
+        }
         let held = Held {
             version: stored.version,
             policy: Arc::new(build_policy(&stored).map_err(Error::Policy)?),
@@ -69,6 +76,7 @@ impl Daemon {
             denials: crate::daemon::denials::Denials::default(),
             policy: RwLock::new(held),
             session_lifetime: SESSION_LIFETIME,
+            gate: crate::daemon::gate::Gate::new(maintenance),
         };
         workers::reconcile::run(&daemon, i64::MAX);
         Ok(daemon)

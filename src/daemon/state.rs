@@ -26,6 +26,8 @@ pub struct Daemon {
     pub(in crate::daemon) policy: RwLock<Held>,
     /// How long a write session stays open; [`SESSION_LIFETIME`] but in tests.
     pub(in crate::daemon) session_lifetime: Duration,
+    /// Maintenance mode, a backup's pause and the pushes in flight.
+    pub(in crate::daemon) gate: crate::daemon::gate::Gate,
 }
 
 /// The policy forged decides with, and the store's policy version it was built at.
@@ -103,6 +105,7 @@ impl Daemon {
                 policy: Arc::new(policy),
             }),
             session_lifetime: SESSION_LIFETIME,
+            gate: crate::daemon::gate::Gate::default(),
         }
     }
 }

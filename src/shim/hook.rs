@@ -162,6 +162,9 @@ pub fn pre_receive(
             return Err(Error::Refused { refusals });
         }
     }
+    // Every update was accepted and is pending; git has not moved a ref yet. The push is in
+    // flight for forged until post-receive records it.
+    crate::fault::point("push.after_pre_receive");
     Ok(())
 }
 

@@ -188,6 +188,16 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX denied_attempts_by_time ON denied_attempts(at);
     ",
+    // 9: maintenance mode: while the one row exists, pushes, creations and admin writes are
+    // refused with its message, across restarts.
+    "
+    CREATE TABLE maintenance (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        message TEXT NOT NULL,
+        since INTEGER NOT NULL,
+        by_uid INTEGER NOT NULL
+    );
+    ",
 ];
 
 /// Returns the schema version this build creates.

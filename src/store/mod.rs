@@ -27,6 +27,7 @@ mod audit;
 mod cas;
 mod fingerprints;
 mod keys;
+mod maintenance;
 mod migrations;
 mod policy;
 mod policy_version;
@@ -40,6 +41,7 @@ pub use admin_audit::{
 pub use audit::{AuditRecord, Counts, PendingUpdate, Pusher, RefChange};
 pub use cas::{CaRecord, PrincipalRecord};
 pub use keys::{KeyRecord, KeyUse, LAST_USE_GRANULARITY_SECONDS};
+pub use maintenance::{MaintenanceRecord, RecordedTip, Snapshot};
 pub use policy::{RepoFacts, StoredPolicy};
 pub use repos::{GrantRecord, RepoRecord};
 pub use sessions::SessionRecord;

@@ -103,7 +103,7 @@ impl Classify for Error {
             Error::NoPermission { .. } => Code::Refused,
             Error::Answer { kind, .. } => match kind {
                 ErrorKind::Refused | ErrorKind::Denied | ErrorKind::Forbidden => Code::Refused,
-                ErrorKind::Busy => Code::Unavailable,
+                ErrorKind::Busy | ErrorKind::Maintenance => Code::Unavailable,
                 ErrorKind::BadRequest | ErrorKind::Internal => Code::Internal,
             },
             // A connection that drops or is reset before the answer is a forged that died or
@@ -115,6 +115,15 @@ impl Classify for Error {
 
     fn remote_line(&self) -> String {
         match (self.code(), self) {
+            // The admin's message, for everyone: forged checked it is one line; escaped anyway.
+            (
+                _,
+                Error::Answer {
+                    kind: ErrorKind::Maintenance,
+                    message,
+                    ..
+                },
+            ) => crate::types::shown::escaped(message),
             (Code::Unavailable, _) => exit::UNAVAILABLE_LINE.into(),
             // forged's refusals are written for the one who asked: they name no path and no
             // other user's data.

@@ -193,4 +193,7 @@ pub struct StatusInfo {
     /// place, so that pushes are refused); left out when there is nothing.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<String>,
+    /// The message of maintenance mode, while it is on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maintenance: Option<String>,
 }

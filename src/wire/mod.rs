@@ -36,7 +36,7 @@ pub use listing::{
     StatusInfo, UserInfo,
 };
 pub use request::{Changes, RefChange, Request, Role, RoleChange};
-pub use response::{ErrorKind, ReachableRepo, RefVerdict, Response};
+pub use response::{ErrorKind, MaintenanceInfo, ReachableRepo, RefVerdict, Response};
 
 #[cfg(test)]
 mod tests {

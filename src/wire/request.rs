@@ -342,6 +342,62 @@ pub enum Request {
         /// The certificate, base64 (`%k`).
         key: String,
     },
+    /// Turn maintenance mode on, or change its message: pushes, creations and every other
+    /// change of state are refused with the message until it is turned off; reads go on.
+    /// `{"v":1,"op":"maintenance_on","message":"moving to new disks until 06:00 UTC"}`
+    MaintenanceOn {
+        /// One line shown to everyone refused; at most 200 bytes, no control characters.
+        message: String,
+    },
+    /// Turn maintenance mode off. `{"v":1,"op":"maintenance_off"}`
+    MaintenanceOff,
+    /// Is maintenance mode on, and how many pushes are in flight?
+    /// `{"v":1,"op":"maintenance_status"}`
+    MaintenanceStatus,
+    /// Wait until no push is in flight (pre-receive accepted, post-receive not yet recorded),
+    /// at most `timeout_seconds`; answers with the status, in flight count included.
+    /// `{"v":1,"op":"maintenance_wait","timeout_seconds":60}`
+    MaintenanceWait {
+        /// The longest wait; at most 110 seconds, inside an admin's request timeout.
+        timeout_seconds: u32,
+    },
+    /// Pause pushes and changes for a backup: new ones wait briefly or are refused as paused
+    /// for maintenance; answers once the pushes in flight landed, with the token that resumes.
+    /// The pause ends by itself after `lease_seconds`, should the backup die.
+    /// `{"v":1,"op":"pause_writes","lease_seconds":120,"wait_seconds":60}`
+    PauseWrites {
+        /// How long the pause lasts at most; at most 600 seconds.
+        lease_seconds: u32,
+        /// How long to wait for the pushes in flight; at most 110 seconds.
+        wait_seconds: u32,
+    },
+    /// Lift a pause; refused if its lease ran out first (the backup is then not consistent).
+    /// `{"v":1,"op":"resume_writes","token":"5f0c2d4e18a3f601b7d94e2a0c6f1b38"}`
+    ResumeWrites {
+        /// The token `pause_writes` answered.
+        token: String,
+    },
+    /// Make a snapshot of the database with SQLite's `VACUUM INTO` in forged's state folder,
+    /// to be read with `db_snapshot_read`. Under a pause (`token`), refused unless it is held.
+    /// `{"v":1,"op":"db_snapshot","token":"5f0c2d4e18a3f601b7d94e2a0c6f1b38"}`
+    DbSnapshot {
+        /// The pause it is taken under, if any.
+        #[serde(default)]
+        token: Option<String>,
+    },
+    /// A piece of a snapshot, from `offset`.
+    /// `{"v":1,"op":"db_snapshot_read","snapshot":"5f0c2d4e18a3f601b7d94e2a0c6f1b38","offset":0}`
+    DbSnapshotRead {
+        /// The snapshot `db_snapshot` answered.
+        snapshot: String,
+        /// Where to read from.
+        offset: u64,
+    },
+    /// Remove a snapshot's file. `{"v":1,"op":"db_snapshot_drop","snapshot":"5f0c2d4e18a3f601b7d94e2a0c6f1b38"}`
+    DbSnapshotDrop {
+        /// The snapshot.
+        snapshot: String,
+    },
 }
 
 impl Request {
@@ -402,6 +458,15 @@ impl Request {
             Request::AdminAudit { .. } => "admin_audit",
             Request::DeniedAudit { .. } => "denied_audit",
             Request::RepoRestore { .. } => "repo_restore",
+            Request::MaintenanceOn { .. } => "maintenance_on",
+            Request::MaintenanceOff => "maintenance_off",
+            Request::MaintenanceStatus => "maintenance_status",
+            Request::MaintenanceWait { .. } => "maintenance_wait",
+            Request::PauseWrites { .. } => "pause_writes",
+            Request::ResumeWrites { .. } => "resume_writes",
+            Request::DbSnapshot { .. } => "db_snapshot",
+            Request::DbSnapshotRead { .. } => "db_snapshot_read",
+            Request::DbSnapshotDrop { .. } => "db_snapshot_drop",
         }
     }
 
@@ -430,6 +495,7 @@ impl Request {
             Request::PrincipalMap { .. } | Request::PrincipalUnmap { .. } => {
                 Some(Changes::Principal)
             }
+            Request::MaintenanceOn { .. } | Request::MaintenanceOff => Some(Changes::Maintenance),
             // The push path records into the ref-update audit, and `check` issues sessions;
             // neither is an admin's change of state.
             Request::Check { .. }
@@ -450,7 +516,28 @@ impl Request {
             | Request::KeyLookup { .. }
             | Request::CaList
             | Request::PrincipalList
-            | Request::PrincipalsLookup { .. } => None,
+            | Request::PrincipalsLookup { .. }
+            | Request::MaintenanceStatus
+            | Request::MaintenanceWait { .. }
+            | Request::PauseWrites { .. }
+            | Request::ResumeWrites { .. }
+            | Request::DbSnapshot { .. }
+            | Request::DbSnapshotRead { .. }
+            | Request::DbSnapshotDrop { .. } => None,
+        }
+    }
+
+    /// Returns whether this changes forge's state, and so is refused in maintenance mode and
+    /// waits out a backup's pause: a write `check` (a push), and every request the admin audit
+    /// records ([`Request::changes`]) but switching maintenance itself. Not: reads, dry runs,
+    /// backup, and pre- and post-receive, whose push the gate follows itself (`check_refs`
+    /// passes it as a push in flight; `record` reports what git already did and is never
+    /// refused).
+    pub fn is_change(&self) -> bool {
+        match self {
+            Request::Check { access, .. } => *access >= Access::Write,
+            Request::MaintenanceOn { .. } | Request::MaintenanceOff => false,
+            _ => self.changes().is_some(),
         }
     }
 
@@ -512,6 +599,8 @@ pub enum Changes {
     Principal,
     /// forged's settings.
     Settings,
+    /// Maintenance mode, switched on or off.
+    Maintenance,
 }
 
 impl Changes {
@@ -556,4 +645,35 @@ pub enum RoleChange {
         /// The member.
         member: String,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_of_state_are_told_from_reads_dry_runs_and_maintenance_itself() {
+        let parse = |json: &str| -> Request { serde_json::from_str(json).unwrap() };
+        let changes = [
+            r#"{"op":"check","key":17,"repo":"acme/widgets","access":"write"}"#,
+            r#"{"op":"create","key":17,"repo":"pub/alice/tool"}"#,
+            r#"{"op":"user_add","user":"alice"}"#,
+            r#"{"op":"repo_perms","repo":"pub/alice/tool","change":{"add":{"role":"READERS","member":"bob"}}}"#,
+            r#"{"op":"ca_remove","name":"corp"}"#,
+        ];
+        let not_changes = [
+            r#"{"op":"check","key":17,"repo":"acme/widgets","access":"read"}"#,
+            r#"{"op":"repo_perms","repo":"pub/alice/tool","change":"list"}"#,
+            r#"{"op":"user_list"}"#,
+            r#"{"op":"maintenance_off"}"#,
+            r#"{"op":"resume_writes","token":"5f0c2d4e18a3f601b7d94e2a0c6f1b38"}"#,
+            r#"{"op":"record","session":null,"user":null,"key":null,"repo":"acme/widgets","updates":[]}"#,
+        ];
+        for json in changes {
+            assert!(parse(json).is_change(), "{json}");
+        }
+        for json in not_changes {
+            assert!(!parse(json).is_change(), "{json}");
+        }
+    }
 }

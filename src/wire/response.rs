@@ -154,6 +154,36 @@ pub enum Response {
         /// Each mapping.
         principals: Vec<PrincipalInfo>,
     },
+    /// Maintenance mode, and the pushes in flight.
+    /// `{"v":1,"answer":"maintenance","on":true,"message":"new disks until 06:00 UTC","since":"2026-12-04T05:00:00Z","by_uid":0,"in_flight":0}`
+    Maintenance(MaintenanceInfo),
+    /// Writes are paused until `resume_writes` with this token, or the lease ends.
+    /// `{"v":1,"answer":"paused","token":"5f0c2d4e18a3f601b7d94e2a0c6f1b38","lease_seconds":120}`
+    Paused {
+        /// The token that resumes.
+        token: String,
+        /// How long the pause lasts at most.
+        lease_seconds: u32,
+    },
+    /// A database snapshot was made.
+    /// `{"v":1,"answer":"db_snapshot","snapshot":"5f0c2d4e18a3f601b7d94e2a0c6f1b38","bytes":1048576,"schema_version":8,"last_audit_id":42}`
+    DbSnapshot {
+        /// Its id, for `db_snapshot_read` and `db_snapshot_drop`.
+        snapshot: String,
+        /// Its size.
+        bytes: u64,
+        /// The schema version it holds.
+        schema_version: i64,
+        /// The newest confirmed audit row it holds.
+        last_audit_id: Option<i64>,
+    },
+    /// A piece of a snapshot, base64. `{"v":1,"answer":"db_chunk","data":"U1FMaXRl…","eof":false}`
+    DbChunk {
+        /// The bytes, base64.
+        data: String,
+        /// Whether this piece ends the file.
+        eof: bool,
+    },
     /// The request failed. `{"v":1,"answer":"error","kind":"refused","message":"user 'alice' already exists","request":"5f0c2d4e18a3f601b7d94e2a0c6f1b38"}`
     Error {
         /// What kind of failure, which decides the exit code.
@@ -181,6 +211,24 @@ pub enum ErrorKind {
     Internal,
     /// forged cannot take the request now (too many connections, say); try again later.
     Busy,
+    /// Maintenance mode is on, or a backup paused writes: the message is the admin's, for
+    /// everyone to read; try again later.
+    Maintenance,
+}
+
+/// Maintenance mode as `forgectl maintenance status` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MaintenanceInfo {
+    /// Whether it is on.
+    pub on: bool,
+    /// The admin's message, while on.
+    pub message: Option<String>,
+    /// Since when, while on.
+    pub since: Option<crate::types::timestamp::Timestamp>,
+    /// The uid of the admin who turned it on.
+    pub by_uid: Option<u32>,
+    /// Pushes in flight: accepted by pre-receive, not yet recorded by post-receive.
+    pub in_flight: u64,
 }
 
 /// A repository (or a pattern) a user can reach, and how, as the SSH command `info` lists it.

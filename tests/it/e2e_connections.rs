@@ -402,9 +402,11 @@ print "ready\n";
 sleep $secs;
 "#;
 
-/// Sends the first half of a request line and holds the connection `$secs` seconds.
+/// Sends the first half of a request line and holds the connection `$secs` seconds. forged
+/// may have refused the connection already (the account's cap): the write then fails quietly.
 const HALF_LINE: &str = r#"
 use IO::Socket::UNIX;
+$SIG{PIPE} = 'IGNORE';
 my ($socket, $secs) = @ARGV;
 my $s = IO::Socket::UNIX->new(Type => SOCK_STREAM(), Peer => $socket) or die "connect: $!";
 syswrite($s, '{"v":1,"op":"who');

@@ -9,6 +9,7 @@
 mod common;
 
 mod admin_audit;
+mod backup;
 mod demo_script;
 mod e2e_certs;
 mod e2e_clone;
@@ -27,6 +28,7 @@ mod gitolite_import;
 mod gitolite_parity;
 mod gitolite_parse;
 mod layout;
+mod maintenance;
 mod man_pages;
 mod modules;
 mod progress;

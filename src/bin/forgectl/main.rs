@@ -39,6 +39,10 @@ fn run(args: Args) -> Result<Code, Failure> {
     }
     forge::admin::progress::set_quiet(args.quiet);
     let config = Config::load(args.config.as_deref())?;
+    if let Command::Restore(restore) = args.command {
+        // Runs on a stopped forge: needs no forged.
+        return commands::backup::restore(&config, restore);
+    }
     let client = Client::new(&config.socket, ADMIN_TIMEOUT);
     match args.command {
         Command::User(command) => commands::user::run(&client, command),
@@ -55,6 +59,9 @@ fn run(args: Args) -> Result<Code, Failure> {
         Command::Import(command) => commands::import::run(&client, command),
         Command::Audit(audit) => commands::audit::run(&client, audit),
         Command::Status(status) => commands::status::run(&client, status),
+        Command::Backup(backup) => commands::backup::backup(&client, &config, backup),
+        Command::Restore(restore) => commands::backup::restore(&config, restore),
+        Command::Maintenance(command) => commands::maintenance::run(&client, command),
         Command::Keys(command) => commands::keys::run(&client, &config, command),
         Command::Setup(command) => commands::setup::run(&config, command),
         Command::Completions(completions) => commands::completions::run(&completions),

@@ -8,11 +8,13 @@
 
 pub mod access;
 pub mod audit;
+pub mod backup;
 pub mod ca;
 pub mod completions;
 pub mod import;
 pub mod key;
 pub mod keys;
+pub mod maintenance;
 pub mod policy;
 pub mod principal;
 pub mod repo;
@@ -80,6 +82,16 @@ pub enum Command {
     Audit(audit::Args),
     /// Show whether forged is up, its version and what it holds
     Status(status::Args),
+    /// Back up the database and the repositories, online and consistent
+    ///
+    /// Pushes are paused only while the database snapshot is made and the repositories'
+    /// files are linked (new pushes wait briefly, or are refused with exit 75), then resume.
+    Backup(backup::BackupArgs),
+    /// Check a backup (--verify), or put it in place on a stopped or fresh forge
+    Restore(backup::RestoreArgs),
+    /// Refuse pushes and changes for a while, with a message; reads go on
+    #[command(subcommand)]
+    Maintenance(maintenance::Command),
     /// Write the authorized_keys file of the git account
     #[command(subcommand)]
     Keys(keys::Command),

@@ -273,6 +273,7 @@ pub(super) fn status(daemon: &Daemon) -> Handled {
         problems: disk::hook_shims_problem(&daemon.config.hooks)
             .into_iter()
             .collect(),
+        maintenance: daemon.gate.maintenance().map(|on| on.message),
     }))
 }
 

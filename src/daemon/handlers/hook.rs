@@ -156,6 +156,40 @@ pub(super) fn check_refs(
     }
     let pushing = pushing(caller, user, identity)?;
     authorize(daemon, &pushing, session.as_deref(), &repo, false)?;
+    // In flight from here until post-receive records, unless this answer refuses the push.
+    let flight = in_flight_key(caller, session.as_deref(), &repo);
+    if let Err(closed) = daemon.gate.admit_push(&flight) {
+        tracing::info!(user = %pushing.name(), repo = %repo, session = %flight, "push refused by the gate");
+        return Err(super::maintenance::refusal(closed));
+    }
+    let answer = decide_refs(daemon, &pushing, session.as_deref(), repo, &updates);
+    // git runs post-receive only after it moved a ref: a push of no update never lands.
+    let accepted = matches!(&answer, Ok(Response::RefVerdicts { verdicts })
+        if !verdicts.is_empty() && verdicts.iter().all(|v| v.allowed));
+    if !accepted {
+        daemon.gate.landed(&flight);
+    }
+    answer
+}
+
+/// Returns the name the gate counts a push in flight under: its session, or for a local push
+/// (which has none) the account and repository, which its post-receive names too.
+fn in_flight_key(caller: &Caller, session: Option<&str>, repo: &RepoName) -> String {
+    match session {
+        Some(session) => session.to_owned(),
+        None => format!("local:{}:{repo}", caller.uid),
+    }
+}
+
+/// Decides every update of one push, records the refused ones as denied attempts, and if all
+/// are allowed, stores them as pending.
+fn decide_refs(
+    daemon: &Daemon,
+    pushing: &Pushing,
+    session: Option<&str>,
+    repo: RepoName,
+    updates: &[RefUpdate],
+) -> Handled {
     let verdict = |update: &RefUpdate, decision: RefDecision| {
         let verdict = RefVerdict {
             ref_name: update.ref_name.clone(),
@@ -165,7 +199,7 @@ pub(super) fn check_refs(
         (verdict, decision.rule)
     };
     let (verdicts, rules): (Vec<RefVerdict>, Vec<String>) =
-        match facts_or_refusal(daemon, &pushing, &repo)? {
+        match facts_or_refusal(daemon, pushing, &repo)? {
             Err(refusal) => updates
                 .iter()
                 .map(|update| verdict(update, RefDecision::from(&refusal)))
@@ -173,7 +207,7 @@ pub(super) fn check_refs(
             Ok(facts) => {
                 let state = state_of(&repo, &facts);
                 let policy = daemon.policy().map_err(Failure::internal)?;
-                let pusher = match &pushing {
+                let pusher = match pushing {
                     Pushing::Remote { user, .. } => decide::Pusher::User(user.as_str()),
                     Pushing::Local { .. } => decide::Pusher::Local,
                 };
@@ -188,7 +222,7 @@ pub(super) fn check_refs(
     let ca = pushing.ca(daemon);
     for ((update, verdict), rule) in updates.iter().zip(&verdicts).zip(rules) {
         if !verdict.allowed {
-            let identity = match &pushing {
+            let identity = match pushing {
                 Pushing::Remote { identity, .. } => Some(identity),
                 Pushing::Local { .. } => None,
             };
@@ -214,7 +248,7 @@ pub(super) fn check_refs(
     // leaves pending rows behind.
     if verdicts.iter().all(|verdict| verdict.allowed) && !updates.is_empty() {
         let pusher = Pusher {
-            session: session.as_deref(),
+            session,
             user: pushing.name(),
             key: pushing.key(),
             ca: ca.as_deref(),
@@ -274,6 +308,24 @@ pub(super) fn record(
 ) -> Handled {
     let pushing = pushing(caller, user, identity)?;
     authorize(daemon, &pushing, session.as_deref(), &repo, true)?;
+    let repo_name = repo.clone();
+    let recorded = confirm(daemon, &pushing, session.as_deref(), repo, updates);
+    // Landed whether or not the record was stored: git moved the refs either way, and the
+    // reconciler confirms from the pending rows what this could not.
+    daemon
+        .gate
+        .landed(&in_flight_key(caller, session.as_deref(), &repo_name));
+    recorded
+}
+
+/// Confirms the updates git made.
+fn confirm(
+    daemon: &Daemon,
+    pushing: &Pushing,
+    session: Option<&str>,
+    repo: RepoName,
+    updates: Vec<RefChange>,
+) -> Handled {
     let path = repo.to_path(&daemon.config.repos);
     let classify = |old: &ObjectId, new: &ObjectId| -> UpdateKind {
         match git2::Repository::open_bare(&path) {
@@ -291,7 +343,7 @@ pub(super) fn record(
         .collect();
     let ca = pushing.ca(daemon);
     let pusher = Pusher {
-        session: session.as_deref(),
+        session,
         user: pushing.name(),
         key: pushing.key(),
         ca: ca.as_deref(),

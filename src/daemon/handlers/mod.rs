@@ -8,6 +8,7 @@ mod creation;
 mod denied;
 mod hook;
 mod listing;
+mod maintenance;
 mod policy;
 mod shell;
 #[cfg(test)]
@@ -56,7 +57,12 @@ pub(super) fn handle(daemon: &Daemon, caller: &Caller, request: Request, id: &st
             args: request.audited_args(),
         })
     });
-    let outcome = dispatch(daemon, caller, request);
+    // The maintenance gate: a change is refused while maintenance is on, or waits out a
+    // backup's pause; the refusal is audited like any other.
+    let outcome = match request.is_change() {
+        true => maintenance::admit(daemon).and_then(|()| dispatch(daemon, caller, request)),
+        false => dispatch(daemon, caller, request),
+    };
     if let Some(audit) = audit {
         let result = outcome.as_ref().map(|_| ()).map_err(|f| f.message.as_str());
         if let Err(e) = audit.finish(result) {
@@ -178,5 +184,19 @@ fn dispatch(daemon: &Daemon, caller: &Caller, request: Request) -> answer::Handl
         Request::AdminAudit { since, limit } => admin::admin_audit(daemon, since, limit),
         Request::DeniedAudit { since, limit } => admin::denied_audit(daemon, since, limit),
         Request::RepoRestore { repo, from } => admin::repo_restore(daemon, repo, from),
+        Request::MaintenanceOn { message } => maintenance::on(daemon, caller, message),
+        Request::MaintenanceOff => maintenance::off(daemon, caller),
+        Request::MaintenanceStatus => maintenance::status(daemon),
+        Request::MaintenanceWait { timeout_seconds } => maintenance::wait(daemon, timeout_seconds),
+        Request::PauseWrites {
+            lease_seconds,
+            wait_seconds,
+        } => maintenance::pause(daemon, lease_seconds, wait_seconds),
+        Request::ResumeWrites { token } => maintenance::resume(daemon, &token),
+        Request::DbSnapshot { token } => maintenance::snapshot(daemon, token.as_deref()),
+        Request::DbSnapshotRead { snapshot, offset } => {
+            maintenance::read(daemon, &snapshot, offset)
+        }
+        Request::DbSnapshotDrop { snapshot } => maintenance::drop(daemon, &snapshot),
     }
 }

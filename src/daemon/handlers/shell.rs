@@ -120,6 +120,10 @@ pub(super) fn check(
         let missing = RepoState::missing(repo.as_str());
         match decide::access(&policy, user.as_str(), &missing, access) {
             Decision::Creatable(_) => {
+                // A clone creates too: the gate a write `check` passed is passed here as well.
+                if !write {
+                    super::maintenance::admit(daemon)?;
+                }
                 facts = Some(create_audited(
                     daemon, caller, &identity, &repo, user, access,
                 )?)

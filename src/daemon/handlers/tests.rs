@@ -1114,6 +1114,125 @@ fn regression_13_unknown_user_names_in_a_policy_warn_and_a_lockout_by_typo_is_re
     );
 }
 
+fn in_flight(forge: &Forge) -> u64 {
+    match forge.ask(ADMIN, r#"{"op":"maintenance_status"}"#) {
+        Response::Maintenance(info) => info.in_flight,
+        other => panic!("maintenance_status answered {other:?}"),
+    }
+}
+
+#[test]
+fn maintenance_refuses_changes_and_pushes_with_its_message_but_not_reads() {
+    let (forge, alice, _) = Forge::with_alice_and_bob();
+    let session = forge.session(alice, "acme/widgets", "write");
+    let on = forge.ask(ADMIN, r#"{"op":"maintenance_on","message":"new disks"}"#);
+    assert!(
+        matches!(on, Response::Maintenance(ref info) if info.on),
+        "{on:?}"
+    );
+    for line in [
+        r#"{"op":"user_add","user":"carol"}"#.to_owned(),
+        r#"{"op":"repo_create","repo":"acme/other","description":"","public":false}"#.to_owned(),
+        r#"{"op":"grant","repo":"acme/widgets","user":"bob","access":"read"}"#.to_owned(),
+        check(alice, "acme/widgets", "write"),
+    ] {
+        let caller = if line.contains("\"check\"") {
+            GIT
+        } else {
+            ADMIN
+        };
+        match forge.ask(caller, &line) {
+            Response::Error {
+                kind: ErrorKind::Maintenance,
+                message,
+                ..
+            } => assert_eq!(message, "under maintenance: new disks; try again later"),
+            other => panic!("{line} answered {other:?}"),
+        }
+    }
+    // A session issued before maintenance began cannot start moving refs now.
+    let refused = forge.ask(GIT, &check_refs(&session, alice, "fast_forward"));
+    assert_eq!(
+        error_kind(&refused),
+        Some(ErrorKind::Maintenance),
+        "{refused:?}"
+    );
+    assert_eq!(forge.pending_updates(), 0);
+    assert!(matches!(
+        forge.ask(GIT, &check(alice, "acme/widgets", "read")),
+        Response::Granted { .. }
+    ));
+    assert!(matches!(
+        forge.ask(ADMIN, r#"{"op":"user_list"}"#),
+        Response::Users { .. }
+    ));
+    let off = forge.ask(ADMIN, r#"{"op":"maintenance_off"}"#);
+    assert!(
+        matches!(off, Response::Maintenance(ref info) if !info.on),
+        "{off:?}"
+    );
+    forge.done(r#"{"op":"user_add","user":"carol"}"#);
+}
+
+#[test]
+fn a_push_is_in_flight_from_an_accepted_check_refs_to_its_record() {
+    let (forge, alice, _) = Forge::with_alice_and_bob();
+    let session = forge.session(alice, "acme/widgets", "write");
+    assert_eq!(in_flight(&forge), 0, "a session alone is not in flight");
+    let verdicts = forge.ask(GIT, &check_refs(&session, alice, "fast_forward"));
+    assert!(
+        matches!(verdicts, Response::RefVerdicts { .. }),
+        "{verdicts:?}"
+    );
+    assert_eq!(in_flight(&forge), 1);
+    let record = hook_request("record", &session, "alice", alice, "acme/widgets", None);
+    assert_eq!(forge.ask(GIT, &record), Response::Done);
+    assert_eq!(in_flight(&forge), 0);
+}
+
+#[test]
+fn a_refused_check_refs_leaves_nothing_in_flight() {
+    let (forge, alice, _) = Forge::with_alice_and_bob();
+    let session = forge.session(alice, "acme/widgets", "write");
+    // alice's grant has no force push.
+    let verdicts = forge.ask(GIT, &check_refs(&session, alice, "non_fast_forward"));
+    assert!(
+        matches!(verdicts, Response::RefVerdicts { ref verdicts } if !verdicts[0].allowed),
+        "{verdicts:?}"
+    );
+    assert_eq!(in_flight(&forge), 0);
+}
+
+#[test]
+fn snapshot_ids_are_forgeds_own_and_maintenance_is_an_admins() {
+    let forge = Forge::new();
+    for id in ["../../etc/passwd", "", "zz"] {
+        let line =
+            serde_json::json!({"op": "db_snapshot_read", "snapshot": id, "offset": 0}).to_string();
+        let answer = forge.ask(ADMIN, &line);
+        assert_eq!(
+            error_kind(&answer),
+            Some(ErrorKind::Refused),
+            "{id}: {answer:?}"
+        );
+    }
+    let answer = forge.ask(GIT, r#"{"op":"maintenance_off"}"#);
+    assert_eq!(
+        error_kind(&answer),
+        Some(ErrorKind::Forbidden),
+        "{answer:?}"
+    );
+    let answer = forge.ask(
+        GIT,
+        r#"{"op":"pause_writes","lease_seconds":60,"wait_seconds":0}"#,
+    );
+    assert_eq!(
+        error_kind(&answer),
+        Some(ErrorKind::Forbidden),
+        "{answer:?}"
+    );
+}
+
 // https://github.com/forge/forge/issues/13
 #[test]
 fn regression_13_a_role_is_given_only_to_a_user_or_group_that_exists() {
@@ -1142,4 +1261,26 @@ fn regression_13_a_role_is_given_only_to_a_user_or_group_that_exists() {
     }
     let answer = forge.ask(ADMIN, &perms("remove", "bob"));
     assert!(matches!(answer, Response::Roles { .. }), "{answer:?}");
+}
+
+#[test]
+fn a_local_push_is_in_flight_from_its_check_refs_to_its_record() {
+    let (mut forge, _, _) = Forge::with_alice_and_bob();
+    forge.daemon.config.allow_local_push = true;
+    let update = serde_json::json!({"ref_name": "refs/heads/main", "old": OLD, "new": NEW});
+    let mut line = serde_json::json!({
+        "op": "check_refs", "session": null, "user": null, "key": null, "repo": "acme/widgets",
+        "updates": [update.clone()],
+    });
+    line["updates"][0]["kind"] = "fast_forward".into();
+    let verdicts = forge.ask(GIT, &line.to_string());
+    assert!(
+        matches!(verdicts, Response::RefVerdicts { ref verdicts } if verdicts[0].allowed),
+        "{verdicts:?}"
+    );
+    assert_eq!(in_flight(&forge), 1);
+    line["op"] = "record".into();
+    line["updates"] = serde_json::json!([update]);
+    assert_eq!(forge.ask(GIT, &line.to_string()), Response::Done);
+    assert_eq!(in_flight(&forge), 0);
 }

@@ -16,11 +16,13 @@ macro_rules! ask {
 pub mod access;
 pub mod admin_audit;
 pub mod audit;
+pub mod backup;
 pub mod ca;
 pub mod completions;
 pub mod import;
 pub mod key;
 pub mod keys;
+pub mod maintenance;
 pub mod policy;
 pub mod principal;
 pub mod repo;

@@ -19,6 +19,12 @@ pub fn run(client: &Client, args: Args) -> Result<Code, Failure> {
         println!("repositories:    {}", status.repos);
         println!("audit entries:   {}", status.audit_entries);
         println!("pending updates: {}", status.pending_updates);
+        if let Some(message) = &status.maintenance {
+            println!(
+                "maintenance:     on: {}",
+                forge::types::shown::Escaped(message)
+            );
+        }
         for problem in &status.problems {
             println!("problem:         {problem}");
         }
